@@ -1,0 +1,133 @@
+package notify
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Event names Herald itself emits. Publishers may not use them for system events.
+const (
+	EventConnected    = "connected"
+	EventNotification = "notification"
+	EventRead         = "notification.read"
+	EventDeleted      = "notification.deleted"
+	EventUnreadCount  = "unread-count"
+	EventReset        = "reset"
+)
+
+// BroadcastStream is the Event.UserID of an event addressed to every user.
+// User ids are never empty, so it cannot collide with a user's stream.
+const BroadcastStream = ""
+
+// Event is one message for the streams of one user, or of every user when
+// UserID is BroadcastStream.
+//
+// A durable event has Seq > 0: its position in its stream (the user's, or the
+// broadcast stream), assigned by the Store in the transaction that stored it.
+// Positions are gap-free and strictly increasing per stream, so a receiver
+// that sees Seq jump by more than one knows it missed something and reads the
+// missing range back from the Store. A transient event (unread-count,
+// non-durable system events) has Seq == 0 and is never replayed.
+type Event struct {
+	UserID    string          `json:"u,omitempty"`
+	Seq       int64           `json:"s,omitempty"`
+	Name      string          `json:"n"`
+	Data      json.RawMessage `json:"d"`
+	CreatedAt time.Time       `json:"t"`
+}
+
+// Durable reports whether e has a position in a stream.
+func (e Event) Durable() bool { return e.Seq > 0 }
+
+// Broadcast reports whether e is addressed to every user.
+func (e Event) Broadcast() bool { return e.UserID == BroadcastStream }
+
+// AffectsUnread reports whether e may change the recipient's unread count.
+func (e Event) AffectsUnread() bool {
+	switch e.Name {
+	case EventNotification, EventRead, EventDeleted:
+		return true
+	}
+	return false
+}
+
+// Position is a reader's place in the two streams a connection follows: its
+// user's stream and the broadcast stream. Each field is the Seq of the last
+// event delivered (0: none).
+type Position struct {
+	User      int64
+	Broadcast int64
+}
+
+// After reports whether e comes after p in e's stream.
+func (p Position) After(e Event) bool {
+	if e.Broadcast() {
+		return e.Seq > p.Broadcast
+	}
+	return e.Seq > p.User
+}
+
+// Advance returns p moved to e (which must be durable).
+func (p Position) Advance(e Event) Position {
+	if e.Broadcast() {
+		p.Broadcast = e.Seq
+	} else {
+		p.User = e.Seq
+	}
+	return p
+}
+
+// Cursor is the resume token a client holds (the SSE event id): a Position
+// plus the epoch of the store that issued it, so that a cursor from another
+// database (a restore, a new deployment) is detected rather than misread.
+// Clients treat its string form as opaque.
+type Cursor struct {
+	Epoch string
+	Position
+}
+
+// String encodes c as "epoch.user.broadcast", positions in base 36.
+func (c Cursor) String() string {
+	b := make([]byte, 0, len(c.Epoch)+2+2*13)
+	b = append(b, c.Epoch...)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, c.User, 36)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, c.Broadcast, 36)
+	return string(b)
+}
+
+// ParseCursor decodes a Cursor produced by Cursor.String. Any other input is
+// an error of CodeInvalid.
+func ParseCursor(s string) (Cursor, error) {
+	bad := Errorf(CodeInvalid, "malformed event id")
+	if len(s) > 64 {
+		return Cursor{}, bad
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || !validEpoch(parts[0]) {
+		return Cursor{}, bad
+	}
+	u, err1 := strconv.ParseInt(parts[1], 36, 64)
+	b, err2 := strconv.ParseInt(parts[2], 36, 64)
+	if err1 != nil || err2 != nil || u < 0 || b < 0 {
+		return Cursor{}, bad
+	}
+	return Cursor{Epoch: parts[0], Position: Position{User: u, Broadcast: b}}, nil
+}
+
+// validEpoch accepts 1 to 32 characters of [a-z0-9].
+func validEpoch(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,136 @@
+package notify
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the source of truth: inboxes, the durable event streams, and the
+// short-lived state that several instances must share (idempotency keys,
+// tickets). Implementations: internal/store/sqlite, internal/store/postgres;
+// both pass the contract suite in internal/store/storetest.
+//
+// All methods are safe for concurrent use. ctx bounds the call only; a method
+// that returns nil has committed durably (fsync'd) before returning. After
+// Close every method returns an error.
+//
+// Streams: each user has one ordered stream, and the broadcast stream is a
+// second one shared by all users. Every durable event is given the next
+// position (Seq) of its stream in the same transaction that stores it, so
+// positions are 1, 2, 3, … with no gap and no repeat per stream, in commit
+// order, whatever the number of concurrent writers or instances.
+type Store interface {
+	// Epoch names this database. It is fixed when the schema is created and
+	// never changes; cursors carry it so that a cursor issued by another
+	// database is recognised as foreign.
+	Epoch() string
+
+	// Publish stores in one transaction the notifications in in (all with
+	// the same content; one per recipient, or one broadcast) and a
+	// notification event for each, and returns a Receipt per notification
+	// and the stored events in stream order.
+	//
+	// With in.IdempotencyKey set and the same key stored less than
+	// IdempotencyWindow ago, nothing is stored: the original receipts are
+	// returned with Duplicate set and no events. With in.CollapseKey set,
+	// each recipient's unread notifications with that key are deleted in
+	// the same transaction and a notification.deleted event precedes the
+	// new notification event in that user's stream.
+	Publish(ctx context.Context, in PublishInput) (PublishOutput, error)
+
+	// AppendEvents stores durable system events, assigning each its Seq in
+	// its stream (UserID, or BroadcastStream), and returns them in order.
+	// Name, Data and CreatedAt are kept as given.
+	AppendEvents(ctx context.Context, evs []Event) ([]Event, error)
+
+	// List returns the user's inbox (own and broadcast notifications that
+	// the user has not deleted), newest first: at most q.Limit entries
+	// strictly older than q.Before (a notification id; "" from the newest).
+	// Next is the id to pass as Before for the following page, "" at the end.
+	List(ctx context.Context, userID string, q ListQuery) (Page, error)
+
+	// UnreadCount returns the number of unread notifications in the inbox.
+	UnreadCount(ctx context.Context, userID string) (int, error)
+
+	// MarkRead marks one notification of the user's inbox read and, if it
+	// was unread, appends and returns a notification.read event; if it was
+	// already read it returns (nil, nil). An id that is not in this user's
+	// inbox (unknown, deleted, or another user's) returns ErrNotFound.
+	MarkRead(ctx context.Context, userID, id string) (*Event, error)
+
+	// MarkAllRead marks every unread notification of the inbox read, and
+	// when there were any appends a notification.read {"all":true} event.
+	MarkAllRead(ctx context.Context, userID string) (updated int, ev *Event, err error)
+
+	// Delete removes a notification from the user's inbox and appends a
+	// notification.deleted event. Errors as MarkRead.
+	Delete(ctx context.Context, userID, id string) (*Event, error)
+
+	// Head returns the positions of the last events of the user's stream
+	// and of the broadcast stream (0 for an empty stream).
+	Head(ctx context.Context, userID string) (Position, error)
+
+	// ReadEvents returns the user's and the broadcast stream's events after
+	// pos, each stream in Seq order, the two merged by CreatedAt, at most
+	// limit in all. It returns ErrCursorGone when events after pos have
+	// been pruned, or pos lies beyond the head of either stream.
+	ReadEvents(ctx context.Context, userID string, pos Position, limit int) ([]Event, error)
+
+	// CreateTicket stores a one-time stream ticket (by its hash).
+	CreateTicket(ctx context.Context, t Ticket) error
+	// ConsumeTicket deletes and returns the ticket with this hash if it
+	// exists and has not expired at now; otherwise ErrNotFound. A ticket
+	// is returned at most once, across all instances sharing the store.
+	ConsumeTicket(ctx context.Context, hash string, now time.Time) (Ticket, error)
+
+	// Prune deletes notifications and events created before before, with
+	// their read state, and expired idempotency keys and tickets. Streams
+	// remember how far they were pruned so that ReadEvents can tell a
+	// cursor that is too old.
+	Prune(ctx context.Context, before time.Time) (deleted int64, err error)
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases resources; pending calls may fail.
+	Close() error
+}
+
+// ErrCursorGone reports that a stream cannot be replayed from a position.
+var ErrCursorGone = &Error{Code: CodeConflict, Message: "cannot resume from this event id"}
+
+// PublishInput is what Store.Publish stores. Notifications carry their ids,
+// recipients (UserID, BroadcastStream for a broadcast) and CreatedAt.
+type PublishInput struct {
+	Notifications  []Notification
+	IdempotencyKey string
+	CollapseKey    string
+}
+
+// PublishOutput is the result of Store.Publish.
+type PublishOutput struct {
+	Receipts  []Receipt
+	Events    []Event
+	Duplicate bool
+}
+
+// ListQuery selects a page of an inbox.
+type ListQuery struct {
+	Limit      int
+	Before     string
+	UnreadOnly bool
+}
+
+// Page is one page of an inbox.
+type Page struct {
+	Notifications []Notification
+	Next          string
+}
+
+// Ticket is a one-time credential that opens one stream (SPEC 2). Only the
+// hash of the secret is stored.
+type Ticket struct {
+	Hash        string
+	UserID      string
+	TokenExpiry time.Time // the stream ends when the token behind the ticket expires
+	ExpiresAt   time.Time
+}
