@@ -33,7 +33,7 @@ func (s *Service) Publish(ctx context.Context, p *Publication) ([]Receipt, error
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Microsecond)
 	base := Notification{
 		Type: p.Type, Title: p.Title, Message: p.Message, Data: p.Data,
 		Link: p.Link, CreatedAt: now, CollapseKey: p.CollapseKey,
@@ -68,7 +68,7 @@ func (s *Service) SendEvent(ctx context.Context, e *SystemEvent) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Microsecond)
 	var evs []Event
 	if e.Broadcast {
 		evs = append(evs, Event{UserID: BroadcastStream, Name: e.Event, Data: e.Data, CreatedAt: now})
