@@ -90,13 +90,17 @@ type Cursor struct {
 
 // String encodes c as "epoch.user.broadcast", positions in base 36.
 func (c Cursor) String() string {
-	b := make([]byte, 0, len(c.Epoch)+2+2*13)
-	b = append(b, c.Epoch...)
-	b = append(b, '.')
-	b = strconv.AppendInt(b, c.User, 36)
-	b = append(b, '.')
-	b = strconv.AppendInt(b, c.Broadcast, 36)
-	return string(b)
+	return string(c.AppendTo(make([]byte, 0, len(c.Epoch)+2+2*13)))
+}
+
+// AppendTo appends the String form of c to dst. The result holds only
+// [a-z0-9.], so it is safe in any SSE field without further validation.
+func (c Cursor) AppendTo(dst []byte) []byte {
+	dst = append(dst, c.Epoch...)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, c.User, 36)
+	dst = append(dst, '.')
+	return strconv.AppendInt(dst, c.Broadcast, 36)
 }
 
 // ParseCursor decodes a Cursor produced by Cursor.String. Any other input is
