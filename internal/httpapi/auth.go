@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/herald-notify/herald/internal/notify"
+)
+
+// tokenCookie is the cookie a browser may carry its subscriber token in.
+const tokenCookie = "herald_token"
+
+// identity is an authenticated subscriber.
+type identity struct {
+	userID string
+	expiry time.Time // when the credentials behind this request expire
+}
+
+func errUnauthorized(msg string) error { return notify.Errorf(codeUnauthorized, "%s", msg) }
+
+// bearer returns the credentials of an "Authorization: Bearer …" header,
+// present=false without the header, and an error for another scheme or an
+// empty value.
+func bearer(r *http.Request) (token string, present bool, err error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false, nil
+	}
+	scheme, token, _ := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", true, errUnauthorized("authorization: expected a bearer token")
+	}
+	return token, true, nil
+}
+
+// authenticateSubscriber verifies the subscriber token of r, from the
+// Authorization header or else the herald_token cookie. The publisher key is
+// refused even if a Verifier would accept it.
+func (s *Server) authenticateSubscriber(r *http.Request) (identity, error) {
+	token, present, err := bearer(r)
+	if err != nil {
+		return identity{}, err
+	}
+	if !present {
+		if c, cerr := r.Cookie(tokenCookie); cerr == nil {
+			token = c.Value
+		}
+	}
+	if token == "" {
+		return identity{}, errUnauthorized("missing token")
+	}
+	if s.isPublisherKey(token) {
+		return identity{}, errUnauthorized("invalid token")
+	}
+	userID, expiry, err := s.verifier.Verify(r.Context(), token)
+	if err != nil {
+		return identity{}, err
+	}
+	if !notify.ValidUserID(userID) || !expiry.After(s.now()) {
+		return identity{}, errUnauthorized("invalid token")
+	}
+	return identity{userID: userID, expiry: expiry}, nil
+}
+
+// isPublisherKey compares token with the publisher key in constant time,
+// hashing both first so that not even the key's length leaks.
+func (s *Server) isPublisherKey(token string) bool {
+	h := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(h[:], s.keyHash[:]) == 1
+}
+
+// subscriber wraps a handler that needs a subscriber.
+func (s *Server) subscriber(h func(http.ResponseWriter, *http.Request, identity)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.authenticateSubscriber(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r, id)
+	}
+}
+
+// publisher wraps a handler of the publish or admin API: it requires
+// "Authorization: Bearer <publisher key>" (never a cookie, never a
+// subscriber token).
+func (s *Server) publisher(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, present, err := bearer(r)
+		switch {
+		case err != nil:
+			s.writeError(w, r, err)
+		case !present:
+			s.writeError(w, r, errUnauthorized("missing publisher key"))
+		case !s.isPublisherKey(token):
+			s.writeError(w, r, errUnauthorized("invalid publisher key"))
+		default:
+			h(w, r)
+		}
+	}
+}

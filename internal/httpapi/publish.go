@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/herald-notify/herald/internal/notify"
+)
+
+// maxBodyBytes bounds a publish request body (SPEC 5).
+const maxBodyBytes = 64 << 10
+
+// maxFieldEcho bounds how much of an unknown field's name an error repeats.
+const maxFieldEcho = 64
+
+type publishResponse struct {
+	Notifications []notify.Receipt `json:"notifications"`
+}
+
+// handlePublish serves POST /api/publish/notifications: 202 with one receipt
+// per stored notification, once they are durably stored.
+func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
+	var p notify.Publication
+	if err := decodeBody(w, r, &p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	receipts, err := s.svc.Publish(r.Context(), &p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if receipts == nil {
+		receipts = []notify.Receipt{}
+	}
+	s.writeJSON(w, r, http.StatusAccepted, publishResponse{Notifications: receipts})
+}
+
+// handleEvent serves POST /api/publish/events: 202 with the body {} once the
+// event is stored (durable) or handed to the bus (transient).
+func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
+	var e notify.SystemEvent
+	if err := decodeBody(w, r, &e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.svc.SendEvent(r.Context(), &e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusAccepted, struct{}{})
+}
+
+// decodeBody reads r's body into dst, strictly: a JSON Content-Type when one
+// is given (else 415), at most 64 KiB (else 413), one JSON object with no
+// unknown field and nothing after it (else 400 naming the field or "body").
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return notify.Errorf(codeMediaType, "content-type: must be application/json")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return notify.Errorf(notify.CodeTooLarge, "body: must be at most %d bytes", maxBodyBytes)
+		}
+		return fmt.Errorf("read body: %w", err)
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return notify.Errorf(notify.CodeInvalid, "body: must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return notify.Errorf(notify.CodeInvalid, "body: unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// decodeError turns an encoding/json error into a 400 naming the field.
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return notify.Errorf(notify.CodeInvalid, "%s: must be a JSON %s", typeErr.Field, jsonKind(typeErr.Type.Kind()))
+	case errors.As(err, &syntaxErr):
+		return notify.Errorf(notify.CodeInvalid, "body: malformed JSON at offset %d", syntaxErr.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return notify.Errorf(notify.CodeInvalid, "body: truncated JSON")
+	}
+	// DisallowUnknownFields reports `json: unknown field "name"`.
+	if _, name, ok := strings.Cut(err.Error(), "unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		if len(name) > maxFieldEcho {
+			name = name[:maxFieldEcho] + "…"
+		}
+		return notify.Errorf(notify.CodeInvalid, "%s: unknown field", name)
+	}
+	return notify.Errorf(notify.CodeInvalid, "body: malformed JSON")
+}
+
+// jsonKind names, in JSON terms, the Go kind a field was expected to be.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	default:
+		return "number"
+	}
+}
