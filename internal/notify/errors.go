@@ -11,12 +11,14 @@ type Code string
 
 // Error codes. Adapters map them to statuses; they never inspect messages.
 const (
-	CodeInvalid     Code = "invalid"     // bad input; Message names the field
-	CodeNotFound    Code = "not_found"   // no such resource for this user
-	CodeUnavailable Code = "unavailable" // a dependency is down; retry later
-	CodeInternal    Code = "internal"    // a bug or an unexpected failure
-	CodeTooLarge    Code = "too_large"   // request body over the limit
-	CodeConflict    Code = "conflict"    // state does not allow the operation
+	CodeInvalid     Code = "invalid"      // bad input; Message names the field
+	CodeNotFound    Code = "not_found"    // no such resource for this user
+	CodeUnavailable Code = "unavailable"  // a dependency is down; retry later
+	CodeInternal    Code = "internal"     // a bug or an unexpected failure
+	CodeTooLarge    Code = "too_large"    // request body over the limit
+	CodeConflict    Code = "conflict"     // state does not allow the operation
+	CodeLimited     Code = "limited"      // a per-user limit is reached; retry later
+	CodeUnauth      Code = "unauthorized" // missing, invalid or expired credentials
 )
 
 // Error is a domain error: a code plus a message safe to show to the caller.
