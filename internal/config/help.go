@@ -1,0 +1,53 @@
+package config
+
+import (
+	"bufio"
+	"io"
+	"strings"
+)
+
+// WriteHelp writes the settings table for --help: each setting's flag,
+// environment variable and default on one line, its help indented below.
+func WriteHelp(w io.Writer) error {
+	table := Settings()
+	flagW, envW := 0, 0
+	for _, s := range table {
+		flagW = max(flagW, len(s.Flag)+2)
+		envW = max(envW, len(s.Env))
+	}
+	bw := bufio.NewWriter(w)
+	for _, s := range table {
+		bw.WriteString("  --")
+		bw.WriteString(s.Flag)
+		bw.WriteString(strings.Repeat(" ", flagW-len(s.Flag)))
+		bw.WriteString(s.Env)
+		bw.WriteString(strings.Repeat(" ", envW-len(s.Env)+2))
+		bw.WriteString(defaultText(s))
+		bw.WriteString("\n      ")
+		bw.WriteString(s.Help)
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+// defaultText describes s's default for the help.
+func defaultText(s Setting) string {
+	var d string
+	switch {
+	case s.DefaultHelp != "":
+		d = s.DefaultHelp
+	case s.Secret:
+		d = "none"
+	case s.Default == "":
+		d = "empty"
+	default:
+		d = s.Default
+	}
+	if s.DevDefault != "" {
+		d += " (" + s.DevDefault + " with --dev)"
+	}
+	if s.Fallback != "" {
+		d += " (else " + s.Fallback + ")"
+	}
+	return "default: " + d
+}
