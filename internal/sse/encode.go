@@ -68,10 +68,11 @@ func AppendRetry(dst []byte, d time.Duration) []byte {
 // comments, and text can never break out of one, so any text is safe. The
 // keep-alive ping is AppendComment(dst, "ping"), that is ": ping\n\n".
 //
-// The blank line makes the block stand alone, like AppendRetry, so it must be
-// written between events and never between AppendID and AppendEvent. It also
-// ends the write on an event boundary, which some intermediaries wait for
-// before they forward anything.
+// The blank line makes the block stand alone, like AppendRetry: written
+// between events, where it belongs, it dispatches nothing and leaves the
+// stream on an event boundary, also for intermediaries that parse SSE.
+// Written between AppendID and AppendEvent it would commit the id without
+// the event, so never write it there.
 func AppendComment(dst []byte, text string) []byte {
 	// The string twin of appendLines: comments are short and rare.
 	for {
