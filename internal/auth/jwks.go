@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,7 +113,7 @@ func NewJWKS(ctx context.Context, rawURL string, opts Options) (*JWKSVerifier, e
 		return fail(fmt.Errorf("start-up cancelled: %w", context.Cause(ctx)))
 	}
 	if err != nil {
-		return fail(fmt.Errorf("fetch: %w", err))
+		return fail(fetchError(err, u.String(), where))
 	}
 	keys, err := kf.Storage().KeyReadAll(bg)
 	if err != nil {
@@ -202,6 +203,16 @@ func publicKey(key any) any {
 		return pk.Public()
 	}
 	return key
+}
+
+// fetchError shortens a start-up fetch failure to its cause: the library
+// nests the URL, password included, in several layers of context.
+func fetchError(err error, rawURL, redacted string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("fetch: %w", ue.Err)
+	}
+	return fmt.Errorf("fetch: %s", strings.ReplaceAll(err.Error(), rawURL, redacted))
 }
 
 // limitBody caps every response body at jwksMaxBytes, so a misbehaving JWKS
