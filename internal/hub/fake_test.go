@@ -1,0 +1,64 @@
+package hub
+
+import (
+	"context"
+	"sync"
+
+	"github.com/herald-notify/herald/internal/notify"
+)
+
+// fakeStore is an in-memory hub.Store for tests of the stream logic; the
+// real stores are exercised end to end in cmd/herald's tests.
+type fakeStore struct {
+	mu     sync.Mutex
+	epoch  string
+	events map[string][]notify.Event // by stream; Seq = index+1
+	unread map[string]int
+	fail   error
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{epoch: "test", events: map[string][]notify.Event{}, unread: map[string]int{}}
+}
+
+// add stores an event in its stream and returns it with its Seq.
+func (s *fakeStore) add(userID, name, data string) notify.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := notify.Event{UserID: userID, Name: name, Data: []byte(data)}
+	e.Seq = int64(len(s.events[userID]) + 1)
+	s.events[userID] = append(s.events[userID], e)
+	return e
+}
+
+func (s *fakeStore) Epoch() string { return s.epoch }
+
+func (s *fakeStore) Head(_ context.Context, userID string) (notify.Position, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return notify.Position{}, s.fail
+	}
+	return notify.Position{User: int64(len(s.events[userID])), Broadcast: int64(len(s.events[""]))}, nil
+}
+
+func (s *fakeStore) ReadEvents(_ context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, b := s.events[userID], s.events[""]
+	if pos.User > int64(len(u)) || pos.Broadcast > int64(len(b)) {
+		return nil, notify.ErrCursorGone
+	}
+	out := append([]notify.Event(nil), u[pos.User:]...)
+	out = append(out, b[pos.Broadcast:]...)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (s *fakeStore) UnreadCount(_ context.Context, userID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unread[userID], nil
+}

@@ -1,0 +1,325 @@
+package hub
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/herald-notify/herald/internal/notify"
+	"github.com/herald-notify/herald/internal/sse"
+)
+
+// Store is what a stream reads from the source of truth; notify.Store
+// satisfies it.
+type Store interface {
+	Epoch() string
+	Head(ctx context.Context, userID string) (notify.Position, error)
+	ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error)
+	UnreadCount(ctx context.Context, userID string) (int, error)
+}
+
+// StreamOptions configure the streams. Zero values take the defaults noted.
+type StreamOptions struct {
+	PingInterval time.Duration // keep-alive comment interval; default 30s
+	WriteTimeout time.Duration // deadline of each write; default 10s
+	ReplayLimit  int           // most events replayed on resume; default 10,000
+	RetryMin     time.Duration // the retry: field is jittered in [RetryMin, RetryMax);
+	RetryMax     time.Duration // defaults 1s and 5s
+}
+
+// Streamer serves SSE streams: it registers the connection, replays what
+// the client missed, then writes live events until the client leaves, its
+// token expires, or the hub ends it. It implements httpapi.Streamer.
+type Streamer struct {
+	hub   *Hub
+	store Store
+	opts  StreamOptions
+}
+
+// NewStreamer returns a Streamer over h and store.
+func NewStreamer(h *Hub, store Store, opts StreamOptions) *Streamer {
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 30 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 10 * time.Second
+	}
+	if opts.ReplayLimit <= 0 {
+		opts.ReplayLimit = 10000
+	}
+	if opts.RetryMin <= 0 {
+		opts.RetryMin = time.Second
+	}
+	if opts.RetryMax <= opts.RetryMin {
+		opts.RetryMax = opts.RetryMin + 4*time.Second
+	}
+	return &Streamer{hub: h, store: store, opts: opts}
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxBatch bounds how many bytes one write gathers from the queue.
+const maxBatch = 64 << 10
+
+// errGap ends a stream whose missing range could not be filled live.
+var errGap = errors.New("gap too large to fill")
+
+// ServeStream serves one stream for userID (see httpapi.Streamer). It
+// returns an error, having written nothing, when the connection is refused
+// (limits, drain) or the store cannot be read; otherwise it returns nil when
+// the stream ends.
+func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID string, tokenExpiry time.Time, lastEventID string) error {
+	ctx := r.Context()
+	if !tokenExpiry.IsZero() && !time.Now().Before(tokenExpiry) {
+		return notify.Errorf(notify.CodeUnauth, "token expired")
+	}
+	conn, err := s.hub.Register(userID)
+	if err != nil {
+		return err
+	}
+	defer s.hub.Unregister(conn)
+
+	// Registered first, so every event committed from now on is queued;
+	// then the snapshot: anything at or below it in the queue is skipped.
+	st := &stream{s: s, userID: userID, epoch: s.store.Epoch()}
+	replay, reset, err := st.start(ctx, lastEventID)
+	if err != nil {
+		s.hub.opts.Logger.Warn("stream start failed", "err", err)
+		return notify.Errorf(notify.CodeUnavailable, "store unavailable")
+	}
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache, no-transform")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("Connection", "keep-alive")
+	w.WriteHeader(http.StatusOK)
+	st.w, st.rc = w, http.NewResponseController(w)
+
+	bp := bufPool.Get().(*[]byte)
+	buf := sse.AppendRetry((*bp)[:0], s.retry())
+	buf = st.appendConnected(buf)
+	if reset != "" {
+		buf = appendJSONEvent(buf, notify.EventReset, map[string]string{"reason": reset})
+	}
+	for _, e := range replay {
+		buf = st.appendStored(buf, e)
+	}
+	s.hub.opts.Metrics.Replayed(len(replay))
+	if n, err := s.store.UnreadCount(ctx, userID); err == nil {
+		buf = append(buf, CountFrame(userID, n).Body...)
+	}
+	err = st.write(buf)
+	putBuf(bp, buf)
+	if err != nil {
+		return nil
+	}
+	st.loop(ctx, conn, tokenExpiry)
+	return nil
+}
+
+func (s *Streamer) retry() time.Duration {
+	return s.opts.RetryMin + rand.N(s.opts.RetryMax-s.opts.RetryMin)
+}
+
+func putBuf(bp *[]byte, buf []byte) {
+	if cap(buf) <= maxBatch*2 {
+		*bp = buf[:0]
+		bufPool.Put(bp)
+	}
+}
+
+// stream is the state of one connection's writer loop.
+type stream struct {
+	s      *Streamer
+	userID string
+	epoch  string
+	pos    notify.Position // last durable event written, per stream
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+}
+
+// start sets the starting position and returns the events to replay, or
+// the reason for a reset when the client's id cannot be resumed from.
+func (st *stream) start(ctx context.Context, lastEventID string) ([]notify.Event, string, error) {
+	head, err := st.s.store.Head(ctx, st.userID)
+	if err != nil {
+		return nil, "", err
+	}
+	st.pos = head
+	if lastEventID == "" {
+		return nil, "", nil
+	}
+	cur, err := notify.ParseCursor(lastEventID)
+	switch {
+	case err != nil:
+		return nil, "malformed event id", nil
+	case cur.Epoch != st.epoch:
+		return nil, "event id from another database", nil
+	}
+	limit := st.s.opts.ReplayLimit
+	evs, err := st.s.store.ReadEvents(ctx, st.userID, cur.Position, limit+1)
+	switch {
+	case errors.Is(err, notify.ErrCursorGone):
+		return nil, "event id too old or unknown", nil
+	case err != nil:
+		return nil, "", err
+	case len(evs) > limit:
+		return nil, "too many events to replay", nil
+	}
+	st.pos = cur.Position
+	return evs, "", nil
+}
+
+func (st *stream) cursor() notify.Cursor {
+	return notify.Cursor{Epoch: st.epoch, Position: st.pos}
+}
+
+// appendID appends the id field for the current position. Cursors hold only
+// [a-z0-9.], so they need no validation.
+func (st *stream) appendID(buf []byte) []byte {
+	buf = append(buf, "id: "...)
+	buf = st.cursor().AppendTo(buf)
+	return append(buf, '\n')
+}
+
+func (st *stream) appendConnected(buf []byte) []byte {
+	var id [9]byte
+	_, _ = crand.Read(id[:]) // crypto/rand.Read never fails
+	// The connected event carries the starting position as its id, so a
+	// client that reconnects before any other event resumes from here.
+	buf = st.appendID(buf)
+	return appendJSONEvent(buf, notify.EventConnected, map[string]string{
+		"clientId": base64.RawURLEncoding.EncodeToString(id[:]),
+		"userId":   st.userID,
+	})
+}
+
+// appendStored appends an event read from the store (replay, gap repair),
+// encoded for this connection alone.
+func (st *stream) appendStored(buf []byte, e notify.Event) []byte {
+	if !st.pos.After(e) {
+		return buf
+	}
+	st.pos = st.pos.Advance(e)
+	buf = st.appendID(buf)
+	return sse.AppendEvent(buf, e.Name, e.Data)
+}
+
+// appendFrame appends a live frame: transient frames as they are; durable
+// ones only if new, after repairing any gap from the store.
+func (st *stream) appendFrame(ctx context.Context, buf []byte, f *Frame) ([]byte, error) {
+	e := &f.Event
+	m := st.s.hub.opts.Metrics
+	if !e.Durable() {
+		return append(buf, f.Body...), nil
+	}
+	if !st.pos.After(*e) {
+		return buf, nil // already written (replay or gap repair)
+	}
+	last := st.pos.User
+	if e.Broadcast() {
+		last = st.pos.Broadcast
+	}
+	if e.Seq == last+1 {
+		st.pos = st.pos.Advance(*e)
+		buf = st.appendID(buf)
+		m.Delivered(1, time.Since(e.CreatedAt))
+		return append(buf, f.Body...), nil
+	}
+	// A gap: the bus lost or reordered something. The store is the truth.
+	limit := st.s.opts.ReplayLimit
+	evs, err := st.s.store.ReadEvents(ctx, st.userID, st.pos, limit+1)
+	if err != nil {
+		return buf, err
+	}
+	if len(evs) > limit {
+		return buf, errGap
+	}
+	for _, se := range evs {
+		buf = st.appendStored(buf, se)
+	}
+	m.Replayed(len(evs))
+	return buf, nil
+}
+
+// loop writes live events until the stream ends.
+func (st *stream) loop(ctx context.Context, conn *Conn, tokenExpiry time.Time) {
+	m := st.s.hub.opts.Metrics
+	ping := time.NewTimer(st.s.opts.PingInterval)
+	defer ping.Stop()
+	var expired <-chan time.Time
+	if !tokenExpiry.IsZero() {
+		t := time.NewTimer(time.Until(tokenExpiry))
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		var buf []byte
+		var bp *[]byte
+		select {
+		case <-ctx.Done():
+			return
+		case <-conn.Done():
+			return
+		case <-expired:
+			m.Evicted(ReasonExpired)
+			return
+		case <-ping.C:
+			bp = bufPool.Get().(*[]byte)
+			buf = sse.AppendComment((*bp)[:0], "ping")
+		case f := <-conn.Queue():
+			bp = bufPool.Get().(*[]byte)
+			var err error
+			buf, err = st.appendFrame(ctx, (*bp)[:0], f)
+		drain:
+			for err == nil && len(buf) < maxBatch {
+				select {
+				case f = <-conn.Queue():
+					buf, err = st.appendFrame(ctx, buf, f)
+				default:
+					break drain
+				}
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					st.s.hub.opts.Logger.Warn("stream repair failed; client will resume", "err", err)
+					m.Evicted(ReasonGap)
+				}
+				putBuf(bp, buf)
+				return
+			}
+		}
+		if len(buf) > 0 {
+			err := st.write(buf)
+			if err != nil {
+				putBuf(bp, buf)
+				return
+			}
+		}
+		putBuf(bp, buf)
+		ping.Reset(st.s.opts.PingInterval)
+	}
+}
+
+// write writes buf under a deadline and flushes it.
+func (st *stream) write(buf []byte) error {
+	if err := st.rc.SetWriteDeadline(time.Now().Add(st.s.opts.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	if _, err := st.w.Write(buf); err != nil {
+		return err
+	}
+	return st.rc.Flush()
+}
+
+func appendJSONEvent(buf []byte, name string, v any) []byte {
+	data, _ := json.Marshal(v) // maps of strings always marshal
+	return sse.AppendEvent(buf, name, data)
+}
