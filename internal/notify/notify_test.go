@@ -1,0 +1,118 @@
+package notify
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCursorRoundTripsAndRejectsGarbage(t *testing.T) {
+	t.Parallel()
+	c := Cursor{Epoch: "ab12cd34", Position: Position{User: 123456789, Broadcast: 42}}
+	got, err := ParseCursor(c.String())
+	if err != nil || got != c {
+		t.Fatalf("ParseCursor(%q) = %+v, %v", c.String(), got, err)
+	}
+	for _, bad := range []string{"", "x", "a.1", "a.1.2.3", "A.1.1", "a.-1.0", "a.1.-1", "a.zz_.0",
+		".1.1", "a..1", "a.1.", strings.Repeat("a", 65), "a.1.0\n", "a.99999999999999999999.0"} {
+		if _, err := ParseCursor(bad); ErrorCode(err) != CodeInvalid {
+			t.Errorf("ParseCursor(%q) = %v, want invalid", bad, err)
+		}
+	}
+}
+
+func TestPositionOrdersEachStreamSeparately(t *testing.T) {
+	t.Parallel()
+	p := Position{User: 5, Broadcast: 2}
+	user6 := Event{UserID: "u", Seq: 6}
+	bc2 := Event{UserID: BroadcastStream, Seq: 2}
+	if !p.After(user6) || p.After(bc2) {
+		t.Fatal("After compares the wrong stream")
+	}
+	if q := p.Advance(user6).Advance(Event{Seq: 3}); q != (Position{User: 6, Broadcast: 3}) {
+		t.Fatalf("Advance = %+v", q)
+	}
+}
+
+func TestIDGenIsStrictlyIncreasingAndSortable(t *testing.T) {
+	t.Parallel()
+	var g IDGen
+	now := time.Unix(1700000000, 0)
+	prev := g.New(now)
+	for i := 0; i < 10000; i++ {
+		// The clock may stand still or step back: ids still increase.
+		ts := now.Add(time.Duration(i%3-1) * time.Millisecond)
+		id := g.New(ts)
+		if len(id) != 26 || id <= prev {
+			t.Fatalf("id %q after %q", id, prev)
+		}
+		prev = id
+	}
+	later := g.New(now.Add(time.Hour))
+	if later <= prev {
+		t.Fatalf("later id %q sorts before %q", later, prev)
+	}
+}
+
+func TestPublicationValidateNamesTheField(t *testing.T) {
+	t.Parallel()
+	ok := func() Publication { return Publication{UserID: "u1", Type: "comment", Title: "hi"} }
+	cases := []struct {
+		field string
+		mod   func(p *Publication)
+	}{
+		{"userId", func(p *Publication) { p.UserID = "" }},
+		{"userId", func(p *Publication) { p.Broadcast = true }},
+		{"userId", func(p *Publication) { p.UserID = "a\nb" }},
+		{"userIds", func(p *Publication) { p.UserID = ""; p.UserIDs = []string{} }},
+		{"userIds[1]", func(p *Publication) { p.UserID = ""; p.UserIDs = []string{"a", ""} }},
+		{"type", func(p *Publication) { p.Type = "" }},
+		{"type", func(p *Publication) { p.Type = "Comment" }},
+		{"type", func(p *Publication) { p.Type = strings.Repeat("a", 65) }},
+		{"title", func(p *Publication) { p.Title = "" }},
+		{"title", func(p *Publication) { p.Title = strings.Repeat("é", 257) }},
+		{"message", func(p *Publication) { p.Message = strings.Repeat("m", 4097) }},
+		{"data", func(p *Publication) { p.Data = json.RawMessage(`[1]`) }},
+		{"data", func(p *Publication) { p.Data = json.RawMessage(`"s"`) }},
+		{"data", func(p *Publication) { p.Data = json.RawMessage(`{"a":"` + strings.Repeat("x", 16<<10) + `"}`) }},
+		{"link", func(p *Publication) { p.Link = "/a\r\nb" }},
+		{"idempotencyKey", func(p *Publication) { p.IdempotencyKey = strings.Repeat("k", 257) }},
+		{"collapseKey", func(p *Publication) { p.UserID = ""; p.Broadcast = true; p.CollapseKey = "c" }},
+	}
+	for _, tc := range cases {
+		p := ok()
+		tc.mod(&p)
+		err := p.Validate()
+		if ErrorCode(err) != CodeInvalid || !strings.HasPrefix(ErrorMessage(err), tc.field+":") {
+			t.Errorf("%s: Validate() = %v, want an invalid error naming %s", tc.field, err, tc.field)
+		}
+	}
+	p := ok()
+	p.Title = "multi\nline"
+	p.Data = json.RawMessage(" { \"a\" : 1 } ")
+	if err := p.Validate(); err != nil {
+		t.Fatalf("valid publication refused: %v", err)
+	}
+	if string(p.Data) != `{"a":1}` {
+		t.Fatalf("data not compacted: %s", p.Data)
+	}
+	p = Publication{UserIDs: []string{"a", "b", "a"}, Type: "t", Title: "x"}
+	if err := p.Validate(); err != nil || len(p.Recipients()) != 2 {
+		t.Fatalf("recipients %v, %v", p.Recipients(), err)
+	}
+}
+
+func TestSystemEventRefusesReservedNames(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"connected", "notification", "notification.read", "notification.anything", "unread-count", "reset", "bad name", "a\nb", ""} {
+		e := SystemEvent{UserID: "u", Event: name}
+		if err := e.Validate(); ErrorCode(err) != CodeInvalid || !strings.HasPrefix(ErrorMessage(err), "event:") {
+			t.Errorf("event %q: %v", name, err)
+		}
+	}
+	e := SystemEvent{Broadcast: true, Event: "Deploy.Started"}
+	if err := e.Validate(); err != nil || string(e.Data) != "{}" {
+		t.Fatalf("valid event: %v, data %s", err, e.Data)
+	}
+}
