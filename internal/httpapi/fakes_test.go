@@ -431,3 +431,5 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+var errDiskOnFire = errors.New("sqlite: disk on fire")
