@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/herald-notify/herald/internal/config"
+)
+
+const intro = `Herald is a real-time notification server: your application publishes
+notifications for its users over HTTP or SQS, Herald stores them and pushes
+them to every open browser tab over Server-Sent Events.
+`
+
+const quickStart = `Quick start:
+  herald serve --dev                  # prints generated secrets; open http://127.0.0.1:8080
+  export HERALD_PUBLISHER_KEY=...     # in a second shell: the key serve printed
+  herald send --user u1 --title hi    # appears in u1's inbox at once
+  herald token --user u1              # needs HERALD_JWT_SECRET, printed by serve too
+`
+
+// writeHelp writes the program's help: what it is, the commands, a quick
+// start and every setting.
+func writeHelp(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%s\nUsage:\n  herald [command] [flags]\n\nCommands:\n", intro)
+	cmds := commands()
+	width := 0
+	for _, c := range cmds {
+		width = max(width, len(c.name))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(bw, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(bw, "  %-*s  %s\n", width, "help", "this text; herald help COMMAND for one command")
+	fmt.Fprintf(bw, "\n%s\n", quickStart)
+	writeSettingsHelp(bw)
+	return bw.Flush()
+}
+
+func writeSettingsHelp(bw *bufio.Writer) {
+	bw.WriteString("Settings, for every command: each has a flag and an environment variable;\n" +
+		"a flag wins over the environment, which wins over the default. Prefer the\n" +
+		"environment for secrets: other users of the machine can read command lines.\n")
+	// A bufio.Writer's error is sticky: the caller's Flush reports it.
+	_ = config.WriteHelp(bw)
+	bw.WriteString("\nherald send also reads HERALD_URL (--url), the server to publish to;\n" +
+		"default " + defaultURL + ".\n")
+	bw.WriteString("\nExit status: 0 success, 1 failure, 2 bad arguments or settings.\n")
+}
+
+// writeCommandHelp writes the help of one command: its synopsis and
+// summary, its own flags, and a pointer to the settings.
+func writeCommandHelp(w io.Writer, c command) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "Usage: herald %s", c.name)
+	if c.args != "" {
+		fmt.Fprintf(bw, " %s", c.args)
+	}
+	fmt.Fprintf(bw, "\n\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
+	if c.flags != nil {
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		c.flags(fs)
+		bw.WriteString("\nFlags:\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(bw, "  --%-16s %s", f.Name, f.Usage)
+			if f.DefValue != "" && f.DefValue != "false" {
+				fmt.Fprintf(bw, " (default %s)", f.DefValue)
+			}
+			bw.WriteByte('\n')
+		})
+	}
+	switch {
+	case c.name == "version":
+	case c.flags != nil:
+		bw.WriteString("\nEvery setting listed by herald help is accepted too, as a flag or an\nenvironment variable.\n")
+	default:
+		bw.WriteString("\n")
+		writeSettingsHelp(bw)
+	}
+	return bw.Flush()
+}
