@@ -26,7 +26,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // harness is a Server over fakes, with handles on every fake.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *Server
 	store   *fakeStore
 	bus     *fakeBus
@@ -35,7 +35,7 @@ type harness struct {
 	logs    *syncBuffer
 }
 
-func newHarness(t *testing.T, mutate ...func(*Options)) *harness {
+func newHarness(t testing.TB, mutate ...func(*Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, store: newFakeStore(), bus: &fakeBus{}, streams: &fakeStreamer{},
 		clock: &fakeClock{now: t0}, logs: &syncBuffer{}}
@@ -93,7 +93,7 @@ func (h *harness) publish(user, title string) string {
 	return resp.Notifications[0].ID
 }
 
-func decode(t *testing.T, rec *httptest.ResponseRecorder, v any) {
+func decode(t testing.TB, rec *httptest.ResponseRecorder, v any) {
 	t.Helper()
 	if err := json.Unmarshal(rec.Body.Bytes(), v); err != nil {
 		t.Fatalf("decode %q: %v", rec.Body, err)

@@ -59,6 +59,11 @@ func hashTicket(ticket string) string {
 // the request to the Streamer; an error from it becomes the JSON error
 // response. New streams are refused with 503 while the server drains.
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet { // the GET pattern also matches HEAD, which cannot carry a stream
+		w.Header().Set("Allow", http.MethodGet)
+		s.writeError(w, r, notify.Errorf(codeMethodNotAllowed, "method %s not allowed", r.Method))
+		return
+	}
 	if s.draining() {
 		s.writeError(w, r, notify.Errorf(notify.CodeUnavailable, "server is shutting down"))
 		return
