@@ -19,7 +19,7 @@ type identity struct {
 	expiry time.Time // when the credentials behind this request expire
 }
 
-func errUnauthorized(msg string) error { return notify.Errorf(codeUnauthorized, "%s", msg) }
+func errUnauthorized(msg string) error { return notify.Errorf(notify.CodeUnauth, "%s", msg) }
 
 // bearer returns the credentials of an "Authorization: Bearer …" header,
 // present=false without the header, and an error for another scheme or an

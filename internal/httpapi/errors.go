@@ -12,12 +12,8 @@ import (
 	"github.com/herald-notify/herald/internal/notify"
 )
 
-// Codes this adapter maps that internal/notify does not define (yet). The
-// string values are the ones the other adapters use, so an *notify.Error
-// built with notify.Code("unauthorized") anywhere maps to 401 here.
+// Codes only the HTTP adapter produces, for conditions of HTTP itself.
 const (
-	codeUnauthorized     notify.Code = "unauthorized"           // 401: missing, invalid or expired credentials
-	codeLimited          notify.Code = "limited"                // 429: a per-user limit is reached
 	codeForbidden        notify.Code = "forbidden"              // 403: a cross-origin browser request was refused
 	codeMethodNotAllowed notify.Code = "method_not_allowed"     // 405
 	codeMediaType        notify.Code = "unsupported_media_type" // 415
@@ -41,7 +37,7 @@ func statusOf(code notify.Code) int {
 	switch code {
 	case notify.CodeInvalid:
 		return http.StatusBadRequest
-	case codeUnauthorized:
+	case notify.CodeUnauth:
 		return http.StatusUnauthorized
 	case codeForbidden:
 		return http.StatusForbidden
@@ -55,7 +51,7 @@ func statusOf(code notify.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case codeMediaType:
 		return http.StatusUnsupportedMediaType
-	case codeLimited:
+	case notify.CodeLimited:
 		return http.StatusTooManyRequests
 	case notify.CodeUnavailable:
 		return http.StatusServiceUnavailable

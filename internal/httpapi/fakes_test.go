@@ -341,7 +341,7 @@ type fakeToken struct {
 func (v *fakeVerifier) Verify(_ context.Context, token string) (string, time.Time, error) {
 	t, ok := v.tokens[token]
 	if !ok {
-		return "", time.Time{}, notify.Errorf(codeUnauthorized, "invalid token")
+		return "", time.Time{}, notify.Errorf(notify.CodeUnauth, "invalid token")
 	}
 	return t.user, t.expiry, nil
 }

@@ -217,7 +217,7 @@ func TestInboxAuth(t *testing.T) {
 	for _, r := range routes {
 		for _, hdr := range [][]string{nil, auth("bogus"), auth(staleToken), auth(pubKey), {"Cookie", tokenCookie + "=" + pubKey}} {
 			rec := h.do(r.method, r.path, "", hdr...)
-			wantError(t, rec, http.StatusUnauthorized, codeUnauthorized, "")
+			wantError(t, rec, http.StatusUnauthorized, notify.CodeUnauth, "")
 			if rec.Header().Get("WWW-Authenticate") == "" {
 				t.Errorf("%s %s: 401 without WWW-Authenticate", r.method, r.path)
 			}

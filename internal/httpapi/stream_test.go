@@ -85,7 +85,7 @@ func TestTicketOpensStreamOnce(t *testing.T) {
 	}
 
 	rec = h.do("GET", target, "")
-	wantError(t, rec, http.StatusUnauthorized, codeUnauthorized, "invalid or expired ticket")
+	wantError(t, rec, http.StatusUnauthorized, notify.CodeUnauth, "invalid or expired ticket")
 	if n := len(h.streams.callList()); n != 1 {
 		t.Errorf("a consumed ticket reached the Streamer (%d calls)", n)
 	}
@@ -97,7 +97,7 @@ func TestTicketExpired(t *testing.T) {
 	tr := h.issueTicket(aliceToken)
 	h.clock.Advance(61 * time.Second)
 	rec := h.do("GET", "/api/notifications/sse?ticket="+tr.Ticket, "")
-	wantError(t, rec, http.StatusUnauthorized, codeUnauthorized, "invalid or expired ticket")
+	wantError(t, rec, http.StatusUnauthorized, notify.CodeUnauth, "invalid or expired ticket")
 	if rec.Header().Get("WWW-Authenticate") == "" {
 		t.Error("401 without WWW-Authenticate")
 	}
@@ -111,7 +111,7 @@ func TestTicketMalformed(t *testing.T) {
 	h := newHarness(t)
 	for _, q := range []string{"ticket=", "ticket=nope", "ticket=" + strings.Repeat("a", 500)} {
 		rec := h.do("GET", "/api/notifications/sse?"+q, "", auth(aliceToken)...)
-		wantError(t, rec, http.StatusUnauthorized, codeUnauthorized, "invalid or expired ticket")
+		wantError(t, rec, http.StatusUnauthorized, notify.CodeUnauth, "invalid or expired ticket")
 	}
 }
 
@@ -120,7 +120,7 @@ func TestTicketNeedsSubscriberToken(t *testing.T) {
 	h := newHarness(t)
 	for _, hdr := range [][]string{nil, auth("bogus"), auth(pubKey)} {
 		rec := h.do("POST", "/api/notifications/sse/ticket", "", hdr...)
-		wantError(t, rec, http.StatusUnauthorized, codeUnauthorized, "")
+		wantError(t, rec, http.StatusUnauthorized, notify.CodeUnauth, "")
 	}
 	if n := len(h.store.ticketList()); n != 0 {
 		t.Errorf("%d tickets stored", n)
@@ -191,7 +191,7 @@ func TestPublisherKeyNeverOpensStream(t *testing.T) {
 	// Even with a Verifier that would accept the key as a token.
 	h := newHarness(t, func(o *Options) { o.PublisherKey = aliceToken })
 	rec := h.do("GET", "/api/notifications/sse", "", auth(aliceToken)...)
-	wantError(t, rec, http.StatusUnauthorized, codeUnauthorized, "")
+	wantError(t, rec, http.StatusUnauthorized, notify.CodeUnauth, "")
 }
 
 func TestStreamerErrors(t *testing.T) {
@@ -203,7 +203,7 @@ func TestStreamerErrors(t *testing.T) {
 		code       notify.Code
 		retryAfter string
 	}{
-		{"per-user limit", notify.Errorf(codeLimited, "too many connections for this user"), 429, codeLimited, "5"},
+		{"per-user limit", notify.Errorf(notify.CodeLimited, "too many connections for this user"), 429, notify.CodeLimited, "5"},
 		{"global limit, custom retry", retryErr{notify.Errorf(notify.CodeUnavailable, "server at capacity"), 12500 * time.Millisecond}, 503, notify.CodeUnavailable, "13"},
 		{"bad resume id", notify.Errorf(notify.CodeInvalid, "Last-Event-ID: malformed"), 400, notify.CodeInvalid, ""},
 	}
