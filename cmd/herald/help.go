@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -25,61 +24,62 @@ const quickStart = `Quick start:
 // writeHelp writes the program's help: what it is, the commands, a quick
 // start and every setting.
 func writeHelp(w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "%s\nUsage:\n  herald [command] [flags]\n\nCommands:\n", intro)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\nUsage:\n  herald [command] [flags]\n\nCommands:\n", intro)
 	cmds := commands()
 	width := 0
 	for _, c := range cmds {
 		width = max(width, len(c.name))
 	}
 	for _, c := range cmds {
-		fmt.Fprintf(bw, "  %-*s  %s\n", width, c.name, c.summary)
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, c.name, c.summary)
 	}
-	fmt.Fprintf(bw, "  %-*s  %s\n", width, "help", "this text; herald help COMMAND for one command")
-	fmt.Fprintf(bw, "\n%s\n", quickStart)
-	writeSettingsHelp(bw)
-	return bw.Flush()
+	fmt.Fprintf(&b, "  %-*s  %s\n", width, "help", "this text; herald help COMMAND for one command")
+	fmt.Fprintf(&b, "\n%s\n", quickStart)
+	writeSettingsHelp(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
-func writeSettingsHelp(bw *bufio.Writer) {
-	bw.WriteString("Settings, for every command: each has a flag and an environment variable;\n" +
+func writeSettingsHelp(b *strings.Builder) {
+	b.WriteString("Settings, for every command: each has a flag and an environment variable;\n" +
 		"a flag wins over the environment, which wins over the default. Prefer the\n" +
 		"environment for secrets: other users of the machine can read command lines.\n")
-	// A bufio.Writer's error is sticky: the caller's Flush reports it.
-	_ = config.WriteHelp(bw)
-	bw.WriteString("\nherald send also reads HERALD_URL (--url), the server to publish to;\n" +
+	_ = config.WriteHelp(b) // a strings.Builder does not fail
+	b.WriteString("\nherald send also reads HERALD_URL (--url), the server to publish to;\n" +
 		"default " + defaultURL + ".\n")
-	bw.WriteString("\nExit status: 0 success, 1 failure, 2 bad arguments or settings.\n")
+	b.WriteString("\nExit status: 0 success, 1 failure, 2 bad arguments or settings.\n")
 }
 
 // writeCommandHelp writes the help of one command: its synopsis and
 // summary, its own flags, and a pointer to the settings.
 func writeCommandHelp(w io.Writer, c command) error {
-	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "Usage: herald %s", c.name)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: herald %s", c.name)
 	if c.args != "" {
-		fmt.Fprintf(bw, " %s", c.args)
+		fmt.Fprintf(&b, " %s", c.args)
 	}
-	fmt.Fprintf(bw, "\n\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
+	fmt.Fprintf(&b, "\n\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
 	if c.flags != nil {
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 		c.flags(fs)
-		bw.WriteString("\nFlags:\n")
+		b.WriteString("\nFlags:\n")
 		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(bw, "  --%-16s %s", f.Name, f.Usage)
+			fmt.Fprintf(&b, "  --%-16s %s", f.Name, f.Usage)
 			if f.DefValue != "" && f.DefValue != "false" {
-				fmt.Fprintf(bw, " (default %s)", f.DefValue)
+				fmt.Fprintf(&b, " (default %s)", f.DefValue)
 			}
-			bw.WriteByte('\n')
+			b.WriteByte('\n')
 		})
 	}
 	switch {
 	case c.name == "version":
 	case c.flags != nil:
-		bw.WriteString("\nEvery setting listed by herald help is accepted too, as a flag or an\nenvironment variable.\n")
+		b.WriteString("\nEvery setting listed by herald help is accepted too, as a flag or an\nenvironment variable.\n")
 	default:
-		bw.WriteString("\n")
-		writeSettingsHelp(bw)
+		b.WriteString("\n")
+		writeSettingsHelp(&b)
 	}
-	return bw.Flush()
+	_, err := io.WriteString(w, b.String())
+	return err
 }

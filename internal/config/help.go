@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bufio"
 	"io"
 	"strings"
 )
@@ -15,19 +14,20 @@ func WriteHelp(w io.Writer) error {
 		flagW = max(flagW, len(s.Flag)+2)
 		envW = max(envW, len(s.Env))
 	}
-	bw := bufio.NewWriter(w)
+	var b strings.Builder
 	for _, s := range table {
-		bw.WriteString("  --")
-		bw.WriteString(s.Flag)
-		bw.WriteString(strings.Repeat(" ", flagW-len(s.Flag)))
-		bw.WriteString(s.Env)
-		bw.WriteString(strings.Repeat(" ", envW-len(s.Env)+2))
-		bw.WriteString(defaultText(s))
-		bw.WriteString("\n      ")
-		bw.WriteString(s.Help)
-		bw.WriteByte('\n')
+		b.WriteString("  --")
+		b.WriteString(s.Flag)
+		b.WriteString(strings.Repeat(" ", flagW-len(s.Flag)))
+		b.WriteString(s.Env)
+		b.WriteString(strings.Repeat(" ", envW-len(s.Env)+2))
+		b.WriteString(defaultText(s))
+		b.WriteString("\n      ")
+		b.WriteString(s.Help)
+		b.WriteByte('\n')
 	}
-	return bw.Flush()
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // defaultText describes s's default for the help.

@@ -17,7 +17,9 @@ import (
 // fs, when not nil, holds the flags of a subcommand (herald send --title …):
 // Load adds every setting's flag to it and parses args with it, so the
 // subcommand's own flags and the settings mix freely. fs must use
-// flag.ContinueOnError; its output is discarded, the caller reports errors.
+// flag.ContinueOnError and must not define a setting's flag name (the flag
+// package panics on a redefinition); its output is discarded, the caller
+// reports errors.
 // The arguments after the flags are returned.
 //
 // The error is an *Error naming the setting for a bad value, flag.ErrHelp
