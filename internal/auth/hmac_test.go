@@ -260,7 +260,7 @@ func mustSign(t *testing.T, key []byte, user string) string {
 }
 
 // FuzzHMACVerify: any input is refused or accepted without panic, and every
-// refusal is a fixed CodeUnauth message that does not echo the input.
+// refusal is a fixed notify.CodeUnauth message that does not echo the input.
 func FuzzHMACVerify(f *testing.F) {
 	valid, err := SignHS256(secret, "u1", time.Hour, t0)
 	if err != nil {
@@ -291,7 +291,7 @@ func FuzzHMACVerify(f *testing.F) {
 			return
 		}
 		var ne *notify.Error
-		if !errors.As(err, &ne) || ne.Code != CodeUnauth || !allowed[ne.Message] {
+		if !errors.As(err, &ne) || ne.Code != notify.CodeUnauth || !allowed[ne.Message] {
 			t.Fatalf("unexpected error %v", err)
 		}
 	})

@@ -68,7 +68,7 @@ func jsonOf(t testing.TB, v any) string {
 }
 
 // checkResult asserts the outcome of Verify: success as user wantUser when
-// wantErr is "", else a CodeUnauth *notify.Error with exactly message wantErr
+// wantErr is "", else a notify.CodeUnauth *notify.Error with exactly message wantErr
 // that quotes no part of token.
 func checkResult(t *testing.T, token, user string, exp time.Time, err error, wantUser string, wantExp time.Time, wantErr string) {
 	t.Helper()
@@ -91,8 +91,8 @@ func checkResult(t *testing.T, token, user string, exp time.Time, err error, wan
 	if !errors.As(err, &ne) {
 		t.Fatalf("error %v (%T) is not a *notify.Error", err, err)
 	}
-	if ne.Code != CodeUnauth {
-		t.Errorf("code = %q, want %q", ne.Code, CodeUnauth)
+	if ne.Code != notify.CodeUnauth {
+		t.Errorf("code = %q, want %q", ne.Code, notify.CodeUnauth)
 	}
 	if ne.Message != wantErr {
 		t.Errorf("message = %q, want %q", ne.Message, wantErr)

@@ -27,7 +27,7 @@ const DefaultLeeway = 5 * time.Second
 // Verify returns the token's "sub" and its "exp" claim (the instant after which
 // the caller must stop serving the user on the strength of this token; the
 // leeway is not added). Every rejection of the token itself is a *notify.Error
-// with code CodeUnauth and a short message that never contains any part of the
+// with code notify.CodeUnauth and a short message that never contains any part of the
 // token. Other errors (none today) would mean the verifier itself failed.
 // ctx bounds any network work the verifier does (a JWKS refresh on an unknown
 // key id). Implementations are safe for concurrent use and never panic.
@@ -87,12 +87,6 @@ func newPinned(o Options, algs ...string) (*pinned, error) {
 	return &pinned{algs: algs, audience: o.Audience, popts: popts}, nil
 }
 
-// CodeUnauth is the error code of every token rejection.
-//
-// It stands in for notify.CodeUnauth, which the notify package does not
-// declare yet; once it does, this becomes an alias of it (same value).
-const CodeUnauth notify.Code = "unauthorized"
-
 // Token rejections. Messages are fixed: they never quote the token.
 var (
 	errMissing      = unauth("token missing")
@@ -112,7 +106,7 @@ var (
 	errInvalid      = unauth("token invalid")
 )
 
-func unauth(msg string) *notify.Error { return &notify.Error{Code: CodeUnauth, Message: msg} }
+func unauth(msg string) *notify.Error { return &notify.Error{Code: notify.CodeUnauth, Message: msg} }
 
 // parse runs the whole verification of raw under policy p with key lookup kf, and classifies any failure into one of the fixed errors above.
 // Each call builds its own jwt.Parser, so nothing is shared between calls.
