@@ -26,9 +26,10 @@ const DefaultLeeway = 5 * time.Second
 //
 // Verify returns the token's "sub" and its "exp" claim (the instant after which
 // the caller must stop serving the user on the strength of this token; the
-// leeway is not added). Every rejection of the token itself is a *notify.Error
-// with code notify.CodeUnauth and a short message that never contains any part of the
-// token. Other errors (none today) would mean the verifier itself failed.
+// leeway is not added). Every rejection of the token itself is a
+// *notify.Error with code notify.CodeUnauth and a short message that never
+// contains any part of the token. Other errors (none today) would mean the
+// verifier itself failed.
 // ctx bounds any network work the verifier does (a JWKS refresh on an unknown
 // key id). Implementations are safe for concurrent use and never panic.
 type Verifier interface {
