@@ -58,14 +58,6 @@ type JWKSVerifier struct {
 
 var _ Verifier = (*JWKSVerifier)(nil)
 
-// jwksAlgs are the algorithms a JWKSVerifier accepts; everything else,
-// symmetric algorithms above all, is refused before a key is looked up.
-var jwksAlgs = []string{
-	jwt.SigningMethodRS256.Alg(),
-	jwt.SigningMethodES256.Alg(),
-	jwt.SigningMethodEdDSA.Alg(),
-}
-
 // NewJWKS fetches the JWKS at rawURL and returns a verifier that uses it. It
 // fails when opts are invalid, the URL cannot be fetched (within ctx and a 10 s
 // timeout), or the set holds no key usable for RS256, ES256 or EdDSA. ctx
@@ -76,7 +68,9 @@ func NewJWKS(ctx context.Context, rawURL string, opts Options) (*JWKSVerifier, e
 		return nil, errors.New("jwks: url must be an absolute http or https URL")
 	}
 	where := u.Redacted()
-	p, err := newPinned(opts, jwksAlgs...)
+	// The algorithms accepted; everything else, symmetric algorithms above
+	// all, is refused before a key is looked up.
+	p, err := newPinned(opts, jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg(), jwt.SigningMethodEdDSA.Alg())
 	if err != nil {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}
@@ -85,7 +79,10 @@ func NewJWKS(ctx context.Context, rawURL string, opts Options) (*JWKSVerifier, e
 		logger = slog.Default()
 	}
 
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport := &http.Transport{Proxy: http.ProxyFromEnvironment}
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		transport = dt.Clone()
+	}
 	client := &http.Client{Transport: limitBody{transport}, Timeout: jwksHTTPTimeout}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	// Until start-up is over, cancelling ctx cancels the fetch too.
@@ -121,7 +118,7 @@ func NewJWKS(ctx context.Context, rawURL string, opts Options) (*JWKSVerifier, e
 	}
 	usable := 0
 	for _, k := range keys {
-		for _, alg := range jwksAlgs {
+		for _, alg := range p.algs {
 			if keyFits(alg, publicKey(k.Key())) {
 				usable++
 				break
@@ -157,7 +154,7 @@ func (v *JWKSVerifier) Close() error {
 func (v *JWKSVerifier) keyfunc(ctx context.Context) jwt.Keyfunc {
 	lookup := v.kf.KeyfuncCtx(ctx)
 	return func(t *jwt.Token) (any, error) {
-		alg := t.Method.Alg() // the parser has checked it against jwksAlgs
+		alg := t.Method.Alg() // the parser has checked it against policy.algs
 		got, err := lookup(t)
 		if err != nil {
 			return nil, errKeyUnknown
