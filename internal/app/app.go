@@ -1,0 +1,263 @@
+// Package app wires Herald's adapters into a running server: it opens the
+// store and the bus named by the configuration, builds the hub, the service
+// and the HTTP API, and runs them until told to stop, draining on the way
+// out. cmd/herald and the end-to-end tests both build an App.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/herald-notify/herald/internal/auth"
+	"github.com/herald-notify/herald/internal/bus/memory"
+	"github.com/herald-notify/herald/internal/config"
+	"github.com/herald-notify/herald/internal/httpapi"
+	"github.com/herald-notify/herald/internal/hub"
+	"github.com/herald-notify/herald/internal/metrics"
+	"github.com/herald-notify/herald/internal/notify"
+	"github.com/herald-notify/herald/internal/store/sqlite"
+)
+
+// pruneEvery is how often retention pruning runs.
+const pruneEvery = 10 * time.Minute
+
+// App is one Herald server process. Build it with New, then Listen and Run;
+// Close releases what New opened.
+type App struct {
+	cfg *config.Config
+	log *slog.Logger
+
+	Store   notify.Store
+	Bus     notify.Bus
+	Hub     *hub.Hub
+	Service *notify.Service
+
+	verifier httpapi.Verifier
+	handler  http.Handler
+	ln       net.Listener
+}
+
+// New opens the store and the bus and builds the server. cfg must be valid.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = a.Close()
+		}
+	}()
+
+	store, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Store = store
+
+	switch {
+	case cfg.Bus == "memory":
+		a.Bus = memory.New()
+	default:
+		return nil, fmt.Errorf("HERALD_BUS (--bus): %q is not supported by this build", cfg.Bus)
+	}
+
+	switch {
+	case cfg.JWKSURL != "":
+		v, err := auth.NewJWKS(ctx, cfg.JWKSURL, auth.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("HERALD_JWKS_URL (--jwks-url): %w", err)
+		}
+		a.verifier = v
+	default:
+		v, err := auth.NewHMAC([]byte(cfg.JWTSecret), auth.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("HERALD_JWT_SECRET (--jwt-secret): %w", err)
+		}
+		a.verifier = v
+	}
+
+	reg := metrics.NewRegistry()
+	m := metrics.New(reg, cfg.InstanceID)
+	a.Hub = hub.New(hub.Options{
+		MaxConnsPerUser: cfg.MaxConnsPerUser,
+		MaxConns:        cfg.MaxConns,
+		QueueSize:       cfg.QueueSize,
+		Metrics:         m,
+		Logger:          log,
+	})
+	if err := a.Bus.Subscribe(a.Hub.Dispatch); err != nil {
+		return nil, fmt.Errorf("subscribe to bus: %w", err)
+	}
+	a.Service = notify.NewService(a.Store, a.Bus, log)
+	streams := hub.NewStreamer(a.Hub, a.Store, hub.StreamOptions{
+		PingInterval: cfg.PingInterval,
+		WriteTimeout: cfg.WriteTimeout,
+		ReplayLimit:  cfg.ReplayLimit,
+	})
+	api, err := httpapi.New(httpapi.Options{
+		Service:        a.Service,
+		Tickets:        a.Store,
+		Verifier:       a.verifier,
+		PublisherKey:   string(cfg.PublisherKey),
+		Streams:        streams,
+		Stats:          a.Hub,
+		InstanceID:     cfg.InstanceID,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Checks: []httpapi.Check{
+			{Name: "store", Ping: a.Store.Ping},
+			{Name: "bus", Ping: a.Bus.Ping},
+		},
+		Draining: a.Hub.Draining,
+		Metrics:  metrics.Handler(reg),
+		Web:      webHandler(cfg),
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.handler = api
+	ok = true
+	return a, nil
+}
+
+// OpenStore opens the store cfg.DB names, applying migrations.
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (notify.Store, error) {
+	if path, ok := cfg.SQLitePath(); ok {
+		s, err := sqlite.Open(ctx, path, sqlite.Options{Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("HERALD_DB (--db): open %s: %w", path, err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("HERALD_DB (--db): %s stores are not supported by this build", scheme(cfg.DB))
+}
+
+// Migrate applies the store's migrations and returns.
+func Migrate(ctx context.Context, cfg *config.Config) error {
+	if path, ok := cfg.SQLitePath(); ok {
+		return sqlite.Migrate(ctx, path)
+	}
+	return fmt.Errorf("HERALD_DB (--db): %s stores are not supported by this build", scheme(cfg.DB))
+}
+
+func scheme(url string) string {
+	s, _, _ := strings.Cut(url, "://")
+	return s
+}
+
+// Handler returns the HTTP API (for tests that serve it themselves).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Listen binds cfg.Addr. Addr reports the address bound (useful with :0).
+func (a *App) Listen() error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("HERALD_ADDR (--addr): %w", err)
+	}
+	a.ln = ln
+	return nil
+}
+
+// Addr returns the bound listen address, "" before Listen.
+func (a *App) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Run serves on the listener bound by Listen until ctx ends, then drains:
+// new streams get 503, open streams are ended spread over DrainTimeout,
+// in-flight requests finish, and Run returns.
+func (a *App) Run(ctx context.Context) error {
+	if a.ln == nil {
+		if err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// No WriteTimeout: it would cut long-lived streams. Streams set a
+		// deadline per write instead.
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Hub.Run(bg, a.Store.UnreadCount) })
+	wg.Go(func() { a.pruneLoop(bg) })
+	defer func() {
+		stopBG()
+		wg.Wait()
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(a.ln) }()
+	a.log.Info("herald listening", "addr", a.Addr(), "db", scheme(a.cfg.DB), "bus", a.cfg.Bus)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("draining", "streams", a.Hub.Connections(), "window", a.cfg.DrainTimeout)
+	a.Hub.Drain(context.Background(), a.cfg.DrainTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		a.log.Warn("shutdown incomplete", "err", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// pruneLoop deletes what is older than the retention, at start and then
+// every pruneEvery.
+func (a *App) pruneLoop(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := a.Store.Prune(ctx, time.Now().Add(-a.cfg.Retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Warn("prune failed", "err", err)
+		case n > 0:
+			a.log.Info("pruned", "rows", n)
+		}
+		t.Reset(pruneEvery)
+	}
+}
+
+// Close releases the store, the bus and the verifier.
+func (a *App) Close() error {
+	var errs []error
+	if c, ok := a.verifier.(io.Closer); ok {
+		errs = append(errs, c.Close())
+	}
+	if a.Bus != nil {
+		errs = append(errs, a.Bus.Close())
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	if a.ln != nil {
+		_ = a.ln.Close() // already closed by Shutdown after Run
+	}
+	return errors.Join(errs...)
+}
