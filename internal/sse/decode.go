@@ -22,9 +22,11 @@ type Received struct {
 // joined with LF). It is the receiving side for Herald's own tools (tests,
 // the load generator); browsers use EventSource. Not safe for concurrent use.
 type Decoder struct {
-	sc     *bufio.Scanner
-	lastID string
-	retry  time.Duration
+	sc      *bufio.Scanner
+	started bool   // a line was read: a BOM is only skipped before the first
+	idBuf   string // the id of the event being read, committed by a blank line
+	lastID  string // the last event id string, as EventSource keeps it
+	retry   time.Duration
 	// Comments counts comment lines read (keep-alive pings).
 	Comments int
 }
@@ -45,14 +47,17 @@ func (d *Decoder) Next() (Received, error) {
 	var data strings.Builder
 	var name string
 	hasData := false
-	first := true
 	for d.sc.Scan() {
 		line := d.sc.Bytes()
-		if first {
+		if !d.started {
 			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
-			first = false
+			d.started = true
 		}
 		if len(line) == 0 {
+			// Every blank line commits the id, even one that dispatches
+			// nothing; an event cut off before its blank line does not,
+			// so a resume never skips it.
+			d.lastID = d.idBuf
 			if !hasData {
 				name = ""
 				continue
@@ -82,7 +87,7 @@ func (d *Decoder) Next() (Received, error) {
 			hasData = true
 		case "id":
 			if bytes.IndexByte(value, 0) < 0 {
-				d.lastID = string(value)
+				d.idBuf = string(value)
 			}
 		case "retry":
 			if ms, err := strconv.ParseUint(string(value), 10, 63); err == nil {
@@ -96,11 +101,12 @@ func (d *Decoder) Next() (Received, error) {
 	return Received{}, io.EOF
 }
 
-// LastID returns the last event id seen, as EventSource would send it in
-// Last-Event-ID on reconnect.
+// LastID returns the id of the last complete event (the last event id string
+// EventSource keeps), as it would send it in Last-Event-ID on reconnect.
 func (d *Decoder) LastID() string { return d.lastID }
 
-// scanLines splits on CRLF, LF or CR.
+// scanLines splits on CRLF, LF or CR. An unterminated last line is dropped,
+// as the interpretation rules discard pending data at end of file.
 func scanLines(data []byte, atEOF bool) (int, []byte, error) {
 	for i, c := range data {
 		switch c {
@@ -120,7 +126,7 @@ func scanLines(data []byte, atEOF bool) (int, []byte, error) {
 		}
 	}
 	if atEOF && len(data) > 0 {
-		return len(data), data, nil
+		return len(data), nil, nil
 	}
 	return 0, nil, nil
 }
