@@ -1,0 +1,134 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/herald-notify/herald/internal/notify"
+)
+
+// streamHead is one row of streams (zero for a stream never written).
+type streamHead struct {
+	last, pruned int64
+}
+
+// heads reads the user's and the broadcast stream's rows, within tx if it is
+// not nil.
+func (s *Store) heads(ctx context.Context, tx *sql.Tx, userID string) (user, bc streamHead, err error) {
+	st := s.rq.head
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	rows, err := st.QueryContext(ctx, userID)
+	if err != nil {
+		return user, bc, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			stream string
+			h      streamHead
+		)
+		if err := rows.Scan(&stream, &h.last, &h.pruned); err != nil {
+			return user, bc, err
+		}
+		if stream == notify.BroadcastStream {
+			bc = h
+		} else {
+			user = h
+		}
+	}
+	return user, bc, rows.Err()
+}
+
+// Head returns the last positions of the user's and the broadcast stream.
+func (s *Store) Head(ctx context.Context, userID string) (notify.Position, error) {
+	if s.closed.Load() {
+		return notify.Position{}, errClosed
+	}
+	u, b, err := s.heads(ctx, nil, userID)
+	if err != nil {
+		return notify.Position{}, mapErr("head", err)
+	}
+	return notify.Position{User: u.last, Broadcast: b.last}, nil
+}
+
+// ReadEvents returns up to limit events after pos from the user's and the
+// broadcast stream, merged by CreatedAt (on equal times the user's event
+// first), each stream in Seq order. The stream heads and the events are read
+// in one snapshot. limit < 1 returns no events.
+func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, mapErr("read events", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	u, b, err := s.heads(ctx, tx, userID)
+	if err != nil {
+		return nil, mapErr("read events", err)
+	}
+	if pos.User < u.pruned || pos.User > u.last || pos.Broadcast < b.pruned || pos.Broadcast > b.last {
+		return nil, notify.ErrCursorGone
+	}
+	if limit < 1 {
+		return nil, nil
+	}
+	st := tx.StmtContext(ctx, s.rq.events)
+	var own, bc []notify.Event
+	if pos.User < u.last {
+		if own, err = readStream(ctx, st, userID, pos.User, limit); err != nil {
+			return nil, mapErr("read events", err)
+		}
+	}
+	if pos.Broadcast < b.last {
+		if bc, err = readStream(ctx, st, notify.BroadcastStream, pos.Broadcast, limit); err != nil {
+			return nil, mapErr("read events", err)
+		}
+	}
+	return merge(own, bc, limit), nil
+}
+
+func readStream(ctx context.Context, st *sql.Stmt, stream string, after int64, limit int) ([]notify.Event, error) {
+	rows, err := st.QueryContext(ctx, stream, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []notify.Event
+	for rows.Next() {
+		e := notify.Event{UserID: stream}
+		var (
+			data    []byte
+			created int64
+		)
+		if err := rows.Scan(&e.Seq, &e.Name, &data, &created); err != nil {
+			return nil, err
+		}
+		if data != nil {
+			e.Data = json.RawMessage(data)
+		}
+		e.CreatedAt = fromMicros(created)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// merge interleaves two streams by CreatedAt, keeping each stream's order
+// and taking a's event first on equal times, up to limit events.
+func merge(a, b []notify.Event, limit int) []notify.Event {
+	out := make([]notify.Event, 0, min(len(a)+len(b), limit))
+	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || (len(a) > 0 && !b[0].CreatedAt.Before(a[0].CreatedAt)) {
+			out = append(out, a[0])
+			a = a[1:]
+		} else {
+			out = append(out, b[0])
+			b = b[1:]
+		}
+	}
+	return out
+}

@@ -1,0 +1,216 @@
+// Package sqlite is the embedded notify.Store: one database file, written by
+// a single group-committing writer goroutine and read through a separate pool
+// of read-only connections (WAL mode, so reads never wait for the writer).
+//
+// Durability: with Synchronous "FULL" (the default) every method that returns
+// nil has been fsync'd, so an acknowledged publish survives kill -9 and power
+// loss. Concurrent writes share one transaction and one fsync (group commit),
+// each in its own savepoint, so a failing request never affects another.
+//
+// Several processes may open the same file; SQLite's write lock serialises
+// their transactions and stream positions stay gap-free.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/herald-notify/herald/internal/notify"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ notify.Store = (*Store)(nil)
+
+// Defaults of Options.
+const (
+	DefaultSynchronous = "FULL"
+	DefaultMaxBatch    = 256
+	busyTimeout        = 5 * time.Second
+)
+
+// Options tunes a Store. The zero value is valid: every field has a default.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default) fsyncs
+	// every commit; "NORMAL" may lose the last commits on power loss (not
+	// on a process crash) in exchange for fewer fsyncs.
+	Synchronous string
+	// MaxBatch caps how many write requests share one transaction (default 256).
+	MaxBatch int
+	// Logger receives failures that no caller sees in full (default: discard).
+	Logger *slog.Logger
+	// Now is the clock for the times the store stamps itself: event times,
+	// read times, idempotency windows, expiry (default time.Now).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Synchronous == "" {
+		o.Synchronous = DefaultSynchronous
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Store is a notify.Store on a SQLite file. Safe for concurrent use. After
+// Close every method returns an error of notify.CodeUnavailable.
+type Store struct {
+	read   *sql.DB // query_only pool
+	write  *sql.DB // one connection, owned by w
+	w      *writer
+	epoch  string
+	now    func() time.Time
+	log    *slog.Logger
+	closed atomic.Bool
+	once   sync.Once
+	rq     readQueries
+}
+
+// Open opens (creating if needed) the database file at path, applies pending
+// migrations and starts the writer. path is a file name; ":memory:" is not
+// supported, since readers and the writer use separate connections.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	switch strings.ToUpper(opts.Synchronous) {
+	case "FULL", "NORMAL":
+	default:
+		return nil, fmt.Errorf("open store: synchronous must be FULL or NORMAL, not %q", opts.Synchronous)
+	}
+	write, err := openDB(path, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, write, opts.Now); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	read, err := openDB(path, opts, true)
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	s := &Store{read: read, write: write, now: opts.Now, log: opts.Logger}
+	fail := func(err error) (*Store, error) {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if s.epoch, err = readEpoch(ctx, read); err != nil {
+		return fail(err)
+	}
+	if err := s.rq.prepare(ctx, read); err != nil {
+		return fail(err)
+	}
+	conn, err := write.Conn(ctx)
+	if err != nil {
+		return fail(mapErr("write connection", err))
+	}
+	s.w = startWriter(conn, opts.MaxBatch, opts.Logger)
+	return s, nil
+}
+
+// openDB returns a pool on path with Herald's pragmas.
+func openDB(path string, opts Options, readOnly bool) (*sql.DB, error) {
+	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open store: path %q must be a plain file name", path)
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", strings.ToUpper(opts.Synchronous))
+	q.Set("_foreign_keys", "1")
+	if readOnly {
+		q.Set("_query_only", "1")
+	}
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return db, nil
+}
+
+// Epoch returns the epoch created with the database.
+func (s *Store) Epoch() string { return s.epoch }
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	var one int
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return mapErr("ping", err)
+	}
+	return nil
+}
+
+// Close stops the writer after the batch it is running, fails requests not
+// yet taken, and closes every connection. It is safe to call more than once.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.closed.Store(true)
+		s.w.stop()
+		s.rq.close()
+		err = errors.Join(s.read.Close(), s.write.Close())
+	})
+	return err
+}
+
+// errClosed is returned by every method after Close.
+var errClosed = notify.Errorf(notify.CodeUnavailable, "store closed")
+
+// mapErr wraps err with op; SQLite busy/locked conditions and a closed pool
+// become notify.CodeUnavailable (the message names no SQL), domain errors
+// pass through wrapped, anything else stays internal.
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ne *notify.Error
+	if errors.As(err, &ne) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("%s: %w: %w", op, notify.Errorf(notify.CodeUnavailable, "database busy"), err)
+		}
+	}
+	if errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "database is closed") {
+		return fmt.Errorf("%s: %w: %w", op, errClosed, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// micros converts t to the stored form.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts a stored time back, in UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -1,0 +1,249 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// writer owns the single write connection and runs every write through group
+// commit: it takes one request, drains whatever else is already waiting (up
+// to maxBatch), runs each in its own SAVEPOINT inside one BEGIN IMMEDIATE
+// transaction, commits once (one fsync) and answers each caller.
+//
+// A request is never delayed to wait for company: the batch is whatever is
+// queued when the writer becomes free, which under load is everything that
+// arrived during the previous commit.
+type writer struct {
+	conn     *sql.Conn
+	maxBatch int
+	log      *slog.Logger
+	reqs     chan *request // unbuffered: a request is taken only by the writer
+	quit     chan struct{}
+	stopped  chan struct{}
+	tx       *wtx
+}
+
+// request is one caller's unit of work. fn runs on the writer goroutine
+// inside the request's savepoint; it records its results in variables of
+// the caller, which reads them only after done delivers nil.
+type request struct {
+	ctx  context.Context
+	fn   func(tx *wtx) error
+	err  error
+	done chan error // buffered 1
+}
+
+// startWriter returns a running writer that owns conn.
+func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger) *writer {
+	w := newWriter(conn, maxBatch, log)
+	go w.loop()
+	return w
+}
+
+// newWriter returns a writer whose loop is not started (tests drive run).
+func newWriter(conn *sql.Conn, maxBatch int, log *slog.Logger) *writer {
+	return &writer{
+		conn:     conn,
+		maxBatch: maxBatch,
+		log:      log,
+		reqs:     make(chan *request),
+		quit:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		tx:       &wtx{conn: conn, stmts: make(map[string]*sql.Stmt)},
+	}
+}
+
+// do runs fn in a write transaction and returns when it is committed.
+//
+// ctx is honoured until the writer takes the request into a batch: a caller
+// whose ctx ends first gets ctx.Err() and fn never runs. Once fn has run, the
+// answer is the batch's outcome (fn's own error, or the commit's), whatever
+// ctx does meanwhile, so that a nil error always means committed. After stop,
+// do returns errClosed.
+func (w *writer) do(ctx context.Context, fn func(tx *wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case w.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.quit:
+		return errClosed
+	}
+	return <-r.done
+}
+
+// stop makes the writer finish its current batch and exit, then closes the
+// prepared statements and the connection. Requests not yet taken fail with
+// errClosed.
+func (w *writer) stop() {
+	close(w.quit)
+	<-w.stopped
+	for _, st := range w.tx.stmts {
+		_ = st.Close() // the connection is closed next; nothing to recover
+	}
+	_ = w.conn.Close()
+}
+
+func (w *writer) loop() {
+	defer close(w.stopped)
+	batch := make([]*request, 0, w.maxBatch)
+	for {
+		select {
+		case <-w.quit:
+			return
+		case r := <-w.reqs:
+			batch = append(batch[:0], r)
+		}
+	drain:
+		for len(batch) < w.maxBatch {
+			select {
+			case r := <-w.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		w.run(batch)
+		clear(batch) // drop references to finished requests
+	}
+}
+
+// run executes one batch and answers every request in it.
+func (w *writer) run(batch []*request) {
+	live := 0
+	for _, r := range batch {
+		r.err = r.ctx.Err()
+		if r.err == nil {
+			live++
+		}
+	}
+	if live == 0 {
+		answer(batch, nil)
+		return
+	}
+	// SQL runs without the callers' contexts: one caller's cancellation
+	// must not interrupt a transaction that carries other callers' work.
+	ctx := context.Background()
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		answer(batch, mapErr("begin", err))
+		return
+	}
+	for _, r := range batch {
+		if r.err != nil {
+			continue
+		}
+		if r.err = r.ctx.Err(); r.err != nil {
+			continue
+		}
+		if err := w.runOne(ctx, r); err != nil {
+			// The transaction is no longer trustworthy (SQLite may have
+			// rolled it back on its own): nothing in it may commit.
+			w.rollback(ctx)
+			answer(batch, err)
+			return
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		w.rollback(ctx)
+		w.log.Warn("sqlite store: commit failed", "requests", len(batch), "err", err)
+		answer(batch, mapErr("commit", err))
+		return
+	}
+	answer(batch, nil)
+}
+
+// runOne runs r.fn in a savepoint, setting r.err to its error (its work then
+// undone). The returned error is for a failure of the savepoint machinery,
+// which dooms the whole batch.
+func (w *writer) runOne(ctx context.Context, r *request) error {
+	if _, err := w.conn.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+		return mapErr("savepoint", err)
+	}
+	r.err = r.fn(w.tx)
+	if r.err != nil {
+		if _, err := w.conn.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
+			return mapErr("rollback to savepoint", errors.Join(r.err, err))
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, "RELEASE req"); err != nil {
+		return mapErr("release savepoint", err)
+	}
+	return nil
+}
+
+func (w *writer) rollback(ctx context.Context) {
+	if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		// "no transaction is active" when SQLite already rolled back.
+		w.log.Debug("sqlite store: rollback", "err", err)
+	}
+}
+
+// answer delivers each request's result: batchErr for all when set, else
+// each request's own error.
+func answer(batch []*request, batchErr error) {
+	for _, r := range batch {
+		err := r.err
+		if batchErr != nil {
+			err = batchErr
+		}
+		r.done <- err
+	}
+}
+
+// wtx is the write transaction as request functions see it. It is used only
+// on the writer goroutine; its prepared statements live as long as the
+// connection.
+type wtx struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+func (t *wtx) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.conn.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+// exec runs a (cached) prepared statement and returns the rows it changed.
+func (t *wtx) exec(query string, args ...any) (int64, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(context.Background(), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// query runs a (cached) prepared statement; the caller closes the rows.
+func (t *wtx) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(context.Background(), args...)
+}
+
+// queryRow runs a (cached) prepared statement returning at most one row.
+func (t *wtx) queryRow(query string, args ...any) *sql.Row {
+	st, err := t.stmt(query)
+	if err != nil {
+		// Surface the prepare error through Scan, as database/sql does.
+		return t.conn.QueryRowContext(context.Background(), query, args...)
+	}
+	return st.QueryRowContext(context.Background(), args...)
+}
