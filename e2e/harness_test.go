@@ -186,9 +186,24 @@ func (s *server) openStream(t *testing.T, user, lastID string) *stream {
 	return st
 }
 
+// openStreamWith opens a stream for user through client.
+func (s *server) openStreamWith(t *testing.T, client *http.Client, user string) *stream {
+	t.Helper()
+	st, code := s.tryStreamWith(t, client, token(t, user, time.Hour), "")
+	if code != http.StatusOK {
+		t.Fatalf("stream for %s: status %d", user, code)
+	}
+	return st
+}
+
 // tryStream connects with bearer and returns the stream (nil unless 200)
 // and the status.
 func (s *server) tryStream(t *testing.T, bearer, lastID string) (*stream, int) {
+	t.Helper()
+	return s.tryStreamWith(t, http.DefaultClient, bearer, lastID)
+}
+
+func (s *server) tryStreamWith(t *testing.T, client *http.Client, bearer, lastID string) (*stream, int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/notifications/sse", nil)
@@ -198,7 +213,7 @@ func (s *server) tryStream(t *testing.T, bearer, lastID string) (*stream, int) {
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -69,8 +69,8 @@ type Config struct {
 	// 0 means no limit but the OS's.
 	MaxConns int
 	// ReplayLimit caps the events replayed on one resume
-	// (HERALD_REPLAY_LIMIT); beyond it the client gets a reset event. 0 means
-	// never replay, always reset.
+	// (HERALD_REPLAY_LIMIT), at least 1; beyond it the client gets a reset
+	// event and refetches its inbox.
 	ReplayLimit int
 	// Retention is how long notifications are kept (HERALD_RETENTION),
 	// accepting days ("7d") as well as Go durations; at least 24h, the

@@ -70,7 +70,7 @@ func Settings() []Setting {
 			func(c *Config) *int { return &c.MaxConnsPerUser }),
 		num("max-conns", "0", 0, "SSE connections of this instance; 0 for no limit but the OS's",
 			func(c *Config) *int { return &c.MaxConns }),
-		num("replay-limit", "10000", 0, "most events replayed on one reconnect; beyond it the client is told to refetch",
+		num("replay-limit", "10000", 1, "most events replayed on one reconnect; beyond it the client is told to refetch",
 			func(c *Config) *int { return &c.ReplayLimit }),
 		dur("retention", "7d", 24*time.Hour, "how long notifications are kept (7d, 36h, …)",
 			func(c *Config) *time.Duration { return &c.Retention }),

@@ -41,7 +41,7 @@ func TestValidateErrors(t *testing.T) {
 		{"conn queue zero", map[string]string{"HERALD_CONN_QUEUE": "0"}, nil, "HERALD_CONN_QUEUE", "at least 1, got 0"},
 		{"per-user limit negative", map[string]string{"HERALD_MAX_CONNS_PER_USER": "-1"}, nil, "HERALD_MAX_CONNS_PER_USER", "at least 0"},
 		{"global limit negative", nil, []string{"--max-conns=-5"}, "HERALD_MAX_CONNS", "at least 0, got -5"},
-		{"replay limit negative", map[string]string{"HERALD_REPLAY_LIMIT": "-1"}, nil, "HERALD_REPLAY_LIMIT", "at least 0"},
+		{"replay limit zero", map[string]string{"HERALD_REPLAY_LIMIT": "0"}, nil, "HERALD_REPLAY_LIMIT", "at least 1"},
 		{"retention short", map[string]string{"HERALD_RETENTION": "1h"}, nil, "HERALD_RETENTION", `at least 24h, got "1h"`},
 		{"origin star", map[string]string{"HERALD_ALLOWED_ORIGINS": "*"}, nil, "HERALD_ALLOWED_ORIGINS", "credentials"},
 		{"origin with path", map[string]string{"HERALD_ALLOWED_ORIGINS": "https://a.example/app"}, nil, "HERALD_ALLOWED_ORIGINS", "without a path"},
