@@ -115,7 +115,7 @@ func TestValidateAccepts(t *testing.T) {
 			func(c *Config) bool {
 				return reflect.DeepEqual(c.AllowedOrigins, []string{"https://app.example.com", "http://localhost:3000"})
 			}},
-		{"zero limits", map[string]string{"HERALD_MAX_CONNS_PER_USER": "0", "HERALD_REPLAY_LIMIT": "0", "HERALD_DRAIN_TIMEOUT": "0s"}, nil, nil},
+		{"zero limits", map[string]string{"HERALD_MAX_CONNS_PER_USER": "0", "HERALD_DRAIN_TIMEOUT": "0s"}, nil, nil},
 		{"log level upper case", map[string]string{"HERALD_LOG_LEVEL": "DEBUG"}, nil,
 			func(c *Config) bool { return c.LogLevel == "debug" && c.SlogLevel().String() == "DEBUG" }},
 		{"listen on all", nil, []string{"--addr", "0.0.0.0:0"}, nil},
