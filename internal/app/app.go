@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err := a.Bus.Subscribe(a.Hub.Dispatch); err != nil {
 		return nil, fmt.Errorf("subscribe to bus: %w", err)
 	}
-	a.Service = notify.NewService(a.Store, a.Bus, log)
+	a.Service = notify.NewService(a.Store, a.Bus, log).Observe(m)
 	streams := hub.NewStreamer(a.Hub, a.Store, hub.StreamOptions{
 		PingInterval: cfg.PingInterval,
 		WriteTimeout: cfg.WriteTimeout,

@@ -15,13 +15,38 @@ type Service struct {
 	store Store
 	bus   Bus
 	log   *slog.Logger
+	obs   Observer
 	ids   IDGen
 	now   func() time.Time
 }
 
+// Observer receives the Service's measurements (internal/metrics implements
+// it). Calls must be cheap and safe for concurrent use.
+type Observer interface {
+	// Published counts stored notifications ("notification") or sent system
+	// events ("event").
+	Published(kind string, n int)
+	// PublishLatency records how long a publish took to commit.
+	PublishLatency(d time.Duration)
+	// Error counts a failure by the component at fault ("store", "bus").
+	Error(kind string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Published(string, int)        {}
+func (nopObserver) PublishLatency(time.Duration) {}
+func (nopObserver) Error(string)                 {}
+
 // NewService returns a Service over store and bus.
 func NewService(store Store, bus Bus, log *slog.Logger) *Service {
-	return &Service{store: store, bus: bus, log: log, now: time.Now}
+	return &Service{store: store, bus: bus, log: log, obs: nopObserver{}, now: time.Now}
+}
+
+// Observe sets the observer of s's measurements; call it before use.
+func (s *Service) Observe(o Observer) *Service {
+	s.obs = o
+	return s
 }
 
 // Publish validates p, stores one notification per recipient (or one
@@ -50,13 +75,17 @@ func (s *Service) Publish(ctx context.Context, p *Publication) ([]Receipt, error
 			ns = append(ns, n)
 		}
 	}
+	start := time.Now()
 	out, err := s.store.Publish(ctx, PublishInput{
 		Notifications: ns, IdempotencyKey: p.IdempotencyKey, CollapseKey: p.CollapseKey,
 	})
 	if err != nil {
+		s.obs.Error("store")
 		return nil, fmt.Errorf("publish: %w", err)
 	}
+	s.obs.PublishLatency(time.Since(start))
 	if !out.Duplicate {
+		s.obs.Published("notification", len(out.Receipts))
 		s.ring(ctx, out.Events)
 	}
 	return out.Receipts, nil
@@ -79,10 +108,12 @@ func (s *Service) SendEvent(ctx context.Context, e *SystemEvent) error {
 	if e.Durable {
 		stored, err := s.store.AppendEvents(ctx, evs)
 		if err != nil {
+			s.obs.Error("store")
 			return fmt.Errorf("append events: %w", err)
 		}
 		evs = stored
 	}
+	s.obs.Published("event", len(evs))
 	s.ring(ctx, evs)
 	return nil
 }
@@ -142,6 +173,7 @@ func (s *Service) ring(ctx context.Context, evs []Event) {
 	// The request may be cancelled right after the commit; the doorbell
 	// should still ring.
 	if err := s.bus.Publish(context.WithoutCancel(ctx), evs); err != nil {
+		s.obs.Error("bus")
 		s.log.Warn("bus publish failed; streams will catch up from the store",
 			"events", len(evs), "err", err)
 	}
