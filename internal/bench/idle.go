@@ -1,0 +1,201 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// fileMargin is how many open files the client keeps for itself (its
+// binary, stdio, the publisher's connections) below the limit.
+const fileMargin = 100
+
+// IdleOptions configures Idle.
+type IdleOptions struct {
+	Target
+	Conns           int           // streams to open, > 0
+	Users           int           // distinct users the streams are spread over; 0 for Conns
+	UserPrefix      string        // user ids are UserPrefix0 … ; "u" when empty
+	PID             int           // the server's process id, to read its RSS; 0 to skip
+	Settle          time.Duration // idle time after the last connected event before measuring
+	DialConcurrency int           // streams being opened at once; 0 for 64
+}
+
+// IdleResult is what Idle measured. RSS and goroutine figures are -1 when
+// they could not be read (no PID, no /metrics).
+type IdleResult struct {
+	Conns          int     `json:"conns"`
+	Users          int     `json:"users"`
+	Connected      int64   `json:"connected"`
+	Failed         int64   `json:"failed"`
+	FirstError     string  `json:"first_error,omitempty"`
+	Dropped        int64   `json:"dropped"` // streams that ended while idle
+	ConnectSeconds float64 `json:"connect_seconds"`
+	RSSBefore      int64   `json:"rss_before_bytes"`
+	RSSAfter       int64   `json:"rss_after_bytes"`
+	RSSPerConn     float64 `json:"rss_per_conn_bytes"`
+	GoroutinesPre  int64   `json:"goroutines_before"`
+	GoroutinesPost int64   `json:"goroutines_after"`
+	GoroutinesPer  float64 `json:"goroutines_per_conn"`
+	ConnectLatency Summary `json:"connect_latency"`
+}
+
+func (o *IdleOptions) check() error {
+	switch {
+	case o.Conns <= 0:
+		return fmt.Errorf("conns: must be positive, got %d", o.Conns)
+	case o.Users < 0 || o.Users > o.Conns:
+		return fmt.Errorf("users: must be between 1 and conns (%d), got %d", o.Conns, o.Users)
+	case o.Settle < 0:
+		return fmt.Errorf("settle: must not be negative, got %s", o.Settle)
+	case len(o.Secret) == 0:
+		return errors.New("secret: required to sign subscriber tokens")
+	}
+	if o.Users == 0 {
+		o.Users = o.Conns
+	}
+	if o.UserPrefix == "" {
+		o.UserPrefix = "u"
+	}
+	if o.DialConcurrency <= 0 {
+		o.DialConcurrency = 64
+	}
+	return nil
+}
+
+// Idle opens opts.Conns streams, waits for each one's connected event,
+// lets them idle for opts.Settle and measures the server's resident memory
+// and goroutines against the same figures before the first stream. A
+// stream that fails to open is counted, not fatal; the per-connection
+// figures divide by the streams connected. The streams are closed before
+// Idle returns. The error is for bad options or a run that could not
+// start.
+func Idle(ctx context.Context, opts IdleOptions) (*IdleResult, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	base, err := opts.base()
+	if err != nil {
+		return nil, err
+	}
+	limit, err := RaiseFileLimit()
+	if err != nil {
+		return nil, err
+	}
+	if uint64(opts.Conns)+fileMargin > limit {
+		return nil, fmt.Errorf("conns: %d streams need more open files than this process may have (%d); "+
+			"run several herald bench processes or raise the hard limit", opts.Conns, limit)
+	}
+	log := opts.logger()
+	toks, err := tokens(opts.Secret, userIDs(opts.UserPrefix, opts.Users), 24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	probe := &http.Client{Transport: newTransport(nil, 1), Timeout: 10 * time.Second}
+	defer probe.CloseIdleConnections()
+
+	res := &IdleResult{Conns: opts.Conns, Users: opts.Users}
+	res.RSSBefore = readRSS(opts.PID, log)
+	res.GoroutinesPre = readGoroutines(ctx, probe, base, log)
+
+	tr := newTransport(opts.Sources, 0)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	var (
+		wg        sync.WaitGroup
+		connected atomic.Int64
+		dropped   atomic.Int64
+		failed    errorCounter
+		connLat   Histogram
+		sem       = make(chan struct{}, opts.DialConcurrency)
+	)
+	start := time.Now()
+	log.Info("opening streams", "conns", opts.Conns, "users", opts.Users)
+	for i := range opts.Conns {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			stop()
+			wg.Wait()
+			return nil, ctx.Err()
+		}
+		wg.Go(func() {
+			t0 := time.Now()
+			s, err := openStream(runCtx, client, base, toks[i%len(toks)])
+			<-sem
+			if err != nil {
+				failed.add(err)
+				return
+			}
+			connLat.Record(time.Since(t0))
+			connected.Add(1)
+			defer func() { _ = s.close() }()
+			for {
+				if _, err := s.dec.Next(); err != nil {
+					if runCtx.Err() == nil {
+						dropped.Add(1)
+					}
+					return
+				}
+			}
+		})
+	}
+	// Wait for the last openings: the semaphore is free when all are done.
+	for range opts.DialConcurrency {
+		sem <- struct{}{}
+	}
+	res.ConnectSeconds = time.Since(start).Seconds()
+	res.Connected, res.Failed, res.FirstError = connected.Load(), failed.count(), failed.example()
+	log.Info("streams open", "connected", res.Connected, "failed", res.Failed, "seconds", res.ConnectSeconds)
+
+	select {
+	case <-time.After(opts.Settle):
+	case <-ctx.Done():
+		stop()
+		wg.Wait()
+		return nil, ctx.Err()
+	}
+	res.RSSAfter = readRSS(opts.PID, log)
+	res.GoroutinesPost = readGoroutines(ctx, probe, base, log)
+	res.Dropped = dropped.Load()
+	res.ConnectLatency = connLat.Summary()
+	if n := float64(res.Connected); n > 0 {
+		if res.RSSBefore >= 0 && res.RSSAfter >= 0 {
+			res.RSSPerConn = float64(res.RSSAfter-res.RSSBefore) / n
+		}
+		if res.GoroutinesPre >= 0 && res.GoroutinesPost >= 0 {
+			res.GoroutinesPer = float64(res.GoroutinesPost-res.GoroutinesPre) / n
+		}
+	}
+	stop()
+	wg.Wait()
+	return res, nil
+}
+
+func readRSS(pid int, log interface{ Warn(string, ...any) }) int64 {
+	if pid <= 0 {
+		return -1
+	}
+	v, err := RSS(pid)
+	if err != nil {
+		log.Warn("no rss", "err", err)
+		return -1
+	}
+	return v
+}
+
+func readGoroutines(ctx context.Context, c *http.Client, base string, log interface{ Warn(string, ...any) }) int64 {
+	v, err := Goroutines(ctx, c, base)
+	if err != nil {
+		log.Warn("no goroutine count", "err", err)
+		return -1
+	}
+	return v
+}
