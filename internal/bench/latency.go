@@ -31,11 +31,11 @@ type LatencyOptions struct {
 type LatencyResult struct {
 	Conns          int     `json:"conns"`
 	Rate           float64 `json:"rate"`
-	Seconds        float64 `json:"seconds"`         // of the publishing phase, as run
-	Scheduled      int     `json:"scheduled"`       // notifications in the schedule
-	Sent           int64   `json:"sent"`            // publish requests made
-	Acked          int64   `json:"acked"`           // answered 202
-	PublishErrors  int64   `json:"publish_errors"`  // any other answer or a transport error
+	Seconds        float64 `json:"seconds"`        // of the publishing phase, as run
+	Scheduled      int     `json:"scheduled"`      // notifications in the schedule
+	Sent           int64   `json:"sent"`           // publish requests made
+	Acked          int64   `json:"acked"`          // answered 202
+	PublishErrors  int64   `json:"publish_errors"` // any other answer or a transport error
 	FirstError     string  `json:"first_error,omitempty"`
 	Received       int64   `json:"received"`        // distinct notifications received
 	Lost           int64   `json:"lost"`            // acknowledged, not received by the end of the grace period
