@@ -1,0 +1,197 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/herald-notify/herald/internal/bench"
+	"github.com/herald-notify/herald/internal/config"
+)
+
+type benchOptions struct {
+	url, secret, key string
+	sources          string
+	conns, users     int
+	pid              int
+	settle           time.Duration
+	rate             float64
+	duration         time.Duration
+	grace            time.Duration
+	publishers       int
+	concurrency      string
+	dialConcurrency  int
+	userPrefix       string
+	json, quiet      bool
+}
+
+// benchFlags defines the flags of `herald bench` on fs, for all three
+// scenarios; --url defaults to HERALD_URL from getenv.
+func benchFlags(fs *flag.FlagSet, getenv func(string) string) *benchOptions {
+	o := &benchOptions{}
+	fs.StringVar(&o.url, "url", or(getenv("HERALD_URL"), defaultURL), "base URL of the Herald server (env HERALD_URL)")
+	fs.StringVar(&o.secret, "secret", "", "HS256 key to sign subscriber tokens with; default HERALD_JWT_SECRET (prefer the environment)")
+	fs.StringVar(&o.key, "key", "", "publisher key; default HERALD_PUBLISHER_KEY (prefer the environment)")
+	fs.StringVar(&o.sources, "sources", "", "local addresses to connect from in turn, e.g. 127.0.0.1,127.0.0.2 (more ephemeral ports)")
+	intFlag(fs, &o.conns, "conns", "idle, latency: SSE streams to open (default 10000 idle, 1000 latency)")
+	intFlag(fs, &o.users, "users", "idle: users the streams are spread over (default one per stream); publish: recipients (default 1000)")
+	intFlag(fs, &o.pid, "pid", "idle: process id of the server, to read its RSS from /proc (same machine)")
+	fs.DurationVar(&o.settle, "settle", 5*time.Second, "idle: how long the streams idle before the server is measured")
+	fs.Float64Var(&o.rate, "rate", 1000, "latency: notifications per second, in total")
+	fs.Func("duration", "latency, publish: how long to publish (default 30s latency, 10s per level publish)", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 30s, got %q", v)
+		}
+		o.duration = d
+		return nil
+	})
+	fs.DurationVar(&o.grace, "grace", 5*time.Second, "latency: wait for late deliveries after the last acknowledgement")
+	fs.IntVar(&o.publishers, "publishers", 16, "latency: publish requests in flight at most")
+	fs.StringVar(&o.concurrency, "concurrency", "1,16,64", "publish: concurrency levels, comma-separated")
+	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 64, "idle, latency: streams being opened at once")
+	fs.StringVar(&o.userPrefix, "user-prefix", "u", "user ids are PREFIX0, PREFIX1, …")
+	fs.BoolVar(&o.json, "json", false, "print the result as JSON instead of a table")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	return o
+}
+
+// intFlag defines a non-negative integer flag whose default (0, meaning
+// "the scenario's default") the help leaves to the usage text.
+func intFlag(fs *flag.FlagSet, p *int, name, usage string) {
+	fs.Func(name, usage, func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a non-negative integer, got %q", v)
+		}
+		*p = n
+		return nil
+	})
+}
+
+// cmdBench runs one benchmark scenario against a running server and prints
+// its figures. Failed requests are part of the figures; an error means the
+// run could not start or was interrupted.
+func cmdBench(ctx context.Context, e *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("a scenario is required: idle, latency or publish (see herald help bench)")
+	}
+	scenario := args[0]
+	switch {
+	case isHelpFlag(scenario):
+		return flag.ErrHelp
+	case scenario != "idle" && scenario != "latency" && scenario != "publish":
+		return usagef("unknown scenario %q: want idle, latency or publish", scenario)
+	}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	o := benchFlags(fs, e.Getenv)
+	cfg, err := e.loadConfig("bench", args[1:], fs)
+	if err != nil {
+		return err
+	}
+	t, err := o.target(e, cfg)
+	if err != nil {
+		return err
+	}
+	var res interface{ WriteText(io.Writer) error }
+	switch scenario {
+	case "idle":
+		res, err = o.idle(ctx, t)
+	case "latency":
+		res, err = o.latency(ctx, t)
+	default:
+		res, err = o.publish(ctx, t)
+	}
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return res.WriteText(e.Stdout)
+}
+
+// target builds the server description from the flags, with the secrets
+// from the settings when the flags leave them out.
+func (o *benchOptions) target(e *Env, cfg *config.Config) (bench.Target, error) {
+	base, err := endpoint(o.url) // checks the URL
+	if err != nil {
+		return bench.Target{}, err
+	}
+	sources, err := bench.ParseSources(o.sources)
+	if err != nil {
+		return bench.Target{}, usagef("--%v", err)
+	}
+	t := bench.Target{
+		URL:     strings.TrimSuffix(base, "/api/publish/notifications"),
+		Secret:  []byte(or(o.secret, string(cfg.JWTSecret))),
+		Key:     or(o.key, string(cfg.PublisherKey)),
+		Sources: sources,
+	}
+	if !o.quiet {
+		t.Log = slog.New(slog.NewTextHandler(e.Stderr, nil))
+	}
+	return t, nil
+}
+
+func (o *benchOptions) idle(ctx context.Context, t bench.Target) (*bench.IdleResult, error) {
+	if len(t.Secret) == 0 {
+		return nil, usagef("--secret or HERALD_JWT_SECRET is required to open streams")
+	}
+	res, err := bench.Idle(ctx, bench.IdleOptions{
+		Target: t, Conns: cmp.Or(o.conns, 10000), Users: o.users, UserPrefix: o.userPrefix,
+		PID: o.pid, Settle: o.settle, DialConcurrency: o.dialConcurrency,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("idle: %w", err)
+	}
+	return res, nil
+}
+
+func (o *benchOptions) latency(ctx context.Context, t bench.Target) (*bench.LatencyResult, error) {
+	switch {
+	case len(t.Secret) == 0:
+		return nil, usagef("--secret or HERALD_JWT_SECRET is required to open streams")
+	case t.Key == "":
+		return nil, usagef("--key or HERALD_PUBLISHER_KEY is required to publish")
+	}
+	res, err := bench.Latency(ctx, bench.LatencyOptions{
+		Target: t, Conns: cmp.Or(o.conns, 1000), Rate: o.rate, Duration: cmp.Or(o.duration, 30*time.Second),
+		Grace: o.grace, Publishers: o.publishers, UserPrefix: o.userPrefix, DialConcurrency: o.dialConcurrency,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("latency: %w", err)
+	}
+	return res, nil
+}
+
+func (o *benchOptions) publish(ctx context.Context, t bench.Target) (*bench.PublishResult, error) {
+	if t.Key == "" {
+		return nil, usagef("--key or HERALD_PUBLISHER_KEY is required to publish")
+	}
+	var levels []int
+	for f := range strings.SplitSeq(o.concurrency, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, usagef("--concurrency: want positive numbers separated by commas, got %q", o.concurrency)
+		}
+		levels = append(levels, n)
+	}
+	res, err := bench.Publish(ctx, bench.PublishOptions{
+		Target: t, Concurrency: levels, Duration: cmp.Or(o.duration, 10*time.Second),
+		Users: o.users, UserPrefix: o.userPrefix,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	return res, nil
+}
