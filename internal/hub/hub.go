@@ -11,6 +11,7 @@ package hub
 import (
 	"hash/maphash"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,13 +76,31 @@ func (h *Hub) shard(userID string) *shard {
 	return &h.shards[maphash.String(h.seed, userID)%numShards]
 }
 
-// Errors returned by Register. They carry notify codes so that the HTTP
-// layer maps them (429 and 503 with Retry-After).
+// Errors returned by Register. They wrap notify errors so that the HTTP
+// layer maps them (429 and 503), and say when to retry, jittered so that
+// refused clients do not all come back at once.
 var (
-	ErrUserLimit   = notify.Errorf(notify.CodeLimited, "too many connections for this user")
-	ErrGlobalLimit = notify.Errorf(notify.CodeUnavailable, "server at connection limit")
-	ErrDraining    = notify.Errorf(notify.CodeUnavailable, "server shutting down")
+	ErrUserLimit   = &RefusedError{notify.Errorf(notify.CodeLimited, "too many connections for this user"), 5 * time.Second, 15 * time.Second}
+	ErrGlobalLimit = &RefusedError{notify.Errorf(notify.CodeUnavailable, "server at connection limit"), 2 * time.Second, 10 * time.Second}
+	ErrDraining    = &RefusedError{notify.Errorf(notify.CodeUnavailable, "server shutting down"), time.Second, 10 * time.Second}
 )
+
+// RefusedError is a refused connection: a notify error plus the range in
+// which the client should retry.
+type RefusedError struct {
+	err      *notify.Error
+	min, max time.Duration
+}
+
+func (e *RefusedError) Error() string { return e.err.Error() }
+
+// Unwrap returns the notify error.
+func (e *RefusedError) Unwrap() error { return e.err }
+
+// RetryAfter returns a random delay in [min, max).
+func (e *RefusedError) RetryAfter() time.Duration {
+	return e.min + rand.N(e.max-e.min)
+}
 
 // Register admits a connection for userID and starts queueing its events.
 // It never evicts an existing connection to admit a new one. The caller
