@@ -26,7 +26,7 @@ type IdleOptions struct {
 }
 
 // IdleResult is what Idle measured. RSS and goroutine figures are -1 when
-// they could not be read (no PID, no /metrics).
+// they could not be read (no PID, no /metrics), per-connection figures 0.
 type IdleResult struct {
 	Conns          int     `json:"conns"`
 	Users          int     `json:"users"`
@@ -41,6 +41,10 @@ type IdleResult struct {
 	GoroutinesPre  int64   `json:"goroutines_before"`
 	GoroutinesPost int64   `json:"goroutines_after"`
 	GoroutinesPer  float64 `json:"goroutines_per_conn"`
+	// The Go runtime's view, from /metrics, to tell stacks from heap:
+	// in-use bytes per connection (after − before) / connected.
+	HeapPerConn    float64 `json:"heap_inuse_per_conn_bytes"`
+	StackPerConn   float64 `json:"stack_inuse_per_conn_bytes"`
 	ConnectLatency Summary `json:"connect_latency"`
 }
 
@@ -100,7 +104,7 @@ func Idle(ctx context.Context, opts IdleOptions) (*IdleResult, error) {
 
 	res := &IdleResult{Conns: opts.Conns, Users: opts.Users}
 	res.RSSBefore = readRSS(opts.PID, log)
-	res.GoroutinesPre = readGoroutines(ctx, probe, base, log)
+	pre := readGauges(ctx, probe, base, log)
 
 	tr := newTransport(opts.Sources, 0)
 	defer tr.CloseIdleConnections()
@@ -163,17 +167,17 @@ func Idle(ctx context.Context, opts IdleOptions) (*IdleResult, error) {
 		return nil, ctx.Err()
 	}
 	res.RSSAfter = readRSS(opts.PID, log)
-	res.GoroutinesPost = readGoroutines(ctx, probe, base, log)
+	post := readGauges(ctx, probe, base, log)
 	res.Dropped = dropped.Load()
 	res.ConnectLatency = connLat.Summary()
 	if n := float64(res.Connected); n > 0 {
 		if res.RSSBefore >= 0 && res.RSSAfter >= 0 {
 			res.RSSPerConn = float64(res.RSSAfter-res.RSSBefore) / n
 		}
-		if res.GoroutinesPre >= 0 && res.GoroutinesPost >= 0 {
-			res.GoroutinesPer = float64(res.GoroutinesPost-res.GoroutinesPre) / n
-		}
 	}
+	res.GoroutinesPre, res.GoroutinesPost, res.GoroutinesPer = perConn(pre, post, gGoroutines, res.Connected)
+	_, _, res.HeapPerConn = perConn(pre, post, gHeapInuse, res.Connected)
+	_, _, res.StackPerConn = perConn(pre, post, gStackInuse, res.Connected)
 	stop()
 	wg.Wait()
 	return res, nil
@@ -191,11 +195,31 @@ func readRSS(pid int, log interface{ Warn(string, ...any) }) int64 {
 	return v
 }
 
-func readGoroutines(ctx context.Context, c *http.Client, base string, log interface{ Warn(string, ...any) }) int64 {
-	v, err := Goroutines(ctx, c, base)
+// The runtime series Idle reads from the server's /metrics.
+const (
+	gGoroutines = "go_goroutines"
+	gHeapInuse  = "go_memstats_heap_inuse_bytes"
+	gStackInuse = "go_memstats_stack_inuse_bytes"
+)
+
+func readGauges(ctx context.Context, c *http.Client, base string, log interface{ Warn(string, ...any) }) map[string]int64 {
+	g, err := Gauges(ctx, c, base, gGoroutines, gHeapInuse, gStackInuse)
 	if err != nil {
-		log.Warn("no goroutine count", "err", err)
-		return -1
+		log.Warn("no runtime metrics", "err", err)
 	}
-	return v
+	return g
+}
+
+// perConn returns series name before and after (-1 when unknown) and the
+// difference per connection (0 when unknown).
+func perConn(pre, post map[string]int64, name string, conns int64) (before, after int64, per float64) {
+	b, ok1 := pre[name]
+	a, ok2 := post[name]
+	if !ok1 || !ok2 {
+		return -1, -1, 0
+	}
+	if conns > 0 {
+		per = float64(a-b) / float64(conns)
+	}
+	return b, a, per
 }

@@ -43,43 +43,50 @@ func parseVmRSS(status []byte) (int64, error) {
 	return 0, fmt.Errorf("read rss: no VmRSS line")
 }
 
-// Goroutines returns the server's go_goroutines gauge from its /metrics
-// endpoint under base.
-func Goroutines(ctx context.Context, client *http.Client, base string) (int64, error) {
+// Gauges reads the unlabelled samples of the named series (go_goroutines,
+// go_memstats_heap_inuse_bytes, …) from the Prometheus endpoint /metrics
+// under base. A series the server does not expose is absent from the map.
+func Gauges(ctx context.Context, client *http.Client, base string, names ...string) (map[string]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
-		return 0, fmt.Errorf("read metrics: %w", err)
+		return nil, fmt.Errorf("read metrics: %w", err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("read metrics: %w", err)
+		return nil, fmt.Errorf("read metrics: %w", err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("read metrics: %s", resp.Status)
+		return nil, fmt.Errorf("read metrics: %s", resp.Status)
 	}
-	return parseGauge(io.LimitReader(resp.Body, 8<<20), "go_goroutines")
+	return parseGauges(io.LimitReader(resp.Body, 8<<20), names)
 }
 
-// parseGauge finds an unlabelled sample of name in Prometheus text format.
-func parseGauge(r io.Reader, name string) (int64, error) {
+// parseGauges finds the unlabelled samples of names in Prometheus text
+// format.
+func parseGauges(r io.Reader, names []string) (map[string]int64, error) {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	out := make(map[string]int64, len(names))
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), name+" ")
-		if !ok {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 || !want[f[0]] {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		v, err := strconv.ParseFloat(f[1], 64)
 		if err != nil {
-			return 0, fmt.Errorf("read metrics: %s: %w", name, err)
+			return nil, fmt.Errorf("read metrics: %s: %w", f[0], err)
 		}
-		return int64(v), nil
+		out[f[0]] = int64(v)
 	}
 	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("read metrics: %w", err)
+		return nil, fmt.Errorf("read metrics: %w", err)
 	}
-	return 0, fmt.Errorf("read metrics: no %s sample", name)
+	return out, nil
 }

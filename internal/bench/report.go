@@ -28,6 +28,7 @@ func (r *IdleResult) WriteText(w io.Writer) error {
 	}
 	if r.GoroutinesPre >= 0 && r.GoroutinesPost >= 0 {
 		row("server goroutines", "%d before, %d after (%.2f per connection)", r.GoroutinesPre, r.GoroutinesPost, r.GoroutinesPer)
+		row("server Go heap, stacks", "%.1f KiB, %.1f KiB per connection (in use)", r.HeapPerConn/1024, r.StackPerConn/1024)
 	} else {
 		row("server goroutines", "not measured (no go_goroutines in /metrics)")
 	}
