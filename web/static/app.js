@@ -301,7 +301,7 @@ function scheduleReconnect(gen) {
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** state.attempt);
   const delay = Math.round(base / 2 + Math.random() * base / 2); // jitter: spread reconnects out
   state.attempt++;
-  setConn('reconnecting', `Reconnecting in ${Math.ceil(delay / 1000)} s…`);
+  setConn('reconnecting', 'Reconnecting…');
   logLine('disconnected', `retrying in ${(delay / 1000).toFixed(1)} s`, 'warn');
   state.retryTimer = setTimeout(() => connect(gen), delay);
 }
@@ -487,16 +487,15 @@ function buildItem(n) {
     n.message ? h('span', { class: 'item-message', text: n.message }) : null,
   );
   body.addEventListener('click', () => markRead(n.id));
-  const del = h('button', { type: 'button', class: 'icon-btn danger', 'aria-label': `Delete “${n.title}”`, title: 'Delete' }, icon('trash'));
+  const del = h('button', { type: 'button', class: 'icon-btn danger', 'aria-label': `Delete: ${n.title}`, title: 'Delete' }, icon('trash'));
   del.addEventListener('click', () => remove(n.id));
   const href = safeHref(n.link);
   let link = null;
   if (href) {
-    link = h('a', { class: 'icon-btn', href, 'aria-label': `Open link for “${n.title}”`, title: n.link, rel: 'noopener noreferrer' }, icon('link'));
+    link = h('a', { class: 'icon-btn', href, 'aria-label': `Open link: ${n.title}`, title: n.link, rel: 'noopener noreferrer' }, icon('link'));
     link.addEventListener('click', () => markRead(n.id));
   }
   return h('li', { class: 'item', 'data-id': n.id },
-    h('span', { class: 'unread-dot', 'aria-hidden': 'true' }),
     body,
     h('span', { class: 'item-actions' }, link, del));
 }
@@ -517,11 +516,12 @@ function tickClock() {
 function toast(n) {
   const close = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Dismiss' }, icon('x'));
   const read = h('button', { type: 'button', class: 'btn btn-ghost btn-small', text: 'Mark read' });
+  // The live region reads a new toast in DOM order: what it is first, the buttons last.
   const t = h('div', { class: 'toast', role: 'group', 'aria-label': 'New notification' },
-    h('div', { class: 'toast-head' }, chip(n.type), h('span', { class: 'toast-when', text: 'just now' }), close),
+    h('div', { class: 'toast-head' }, chip(n.type), h('span', { class: 'toast-when', text: 'just now' })),
     h('p', { class: 'toast-title', text: n.title }),
     n.message ? h('p', { class: 'toast-message', text: n.message }) : null,
-    h('div', { class: 'toast-actions' }, read));
+    h('div', { class: 'toast-actions' }, read, close));
   let timer = 0;
   const dismiss = () => {
     clearTimeout(timer);
