@@ -38,6 +38,7 @@ func Handler(o Options) http.Handler {
 		user := r.URL.Query().Get("user")
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if !notify.ValidUserID(user) {
 			w.WriteHeader(http.StatusBadRequest)
 			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
@@ -46,7 +47,8 @@ func Handler(o Options) http.Handler {
 		}
 		token, err := o.Mint(user)
 		if err != nil {
-			http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"error":{"code":"internal","message":"internal error"}}` + "\n"))
 			return
 		}
 		_ = json.NewEncoder(w).Encode(map[string]string{"token": token, "publisherKey": o.PublisherKey, "userId": user})
