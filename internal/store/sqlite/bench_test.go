@@ -58,4 +58,7 @@ func benchPublish(b *testing.B, opts Options, publishers int) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "notifications/s")
+	if c := s.w.commits.Load(); c > 0 {
+		b.ReportMetric(float64(s.w.committed.Load())/float64(c), "requests/commit")
+	}
 }

@@ -30,11 +30,11 @@ func (s *Store) List(ctx context.Context, userID string, q notify.ListQuery) (no
 	var page notify.Page
 	for rows.Next() {
 		var (
-			n              notify.Notification
-			data           []byte
-			created        int64
-			readAt         sql.NullInt64
-			owner          string
+			n       notify.Notification
+			data    []byte
+			created int64
+			readAt  sql.NullInt64
+			owner   string
 		)
 		if err := rows.Scan(&n.ID, &owner, &n.Type, &n.Title, &n.Message, &data, &n.Link,
 			&created, &readAt); err != nil {

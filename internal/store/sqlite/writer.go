@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 )
 
 // writer owns the single write connection and runs every write through group
@@ -24,6 +25,10 @@ type writer struct {
 	quit     chan struct{}
 	stopped  chan struct{}
 	tx       *wtx
+
+	// Counters for tests and benchmarks: committed transactions and the
+	// requests they carried.
+	commits, committed atomic.Int64
 }
 
 // request is one caller's unit of work. fn runs on the writer goroutine
@@ -114,12 +119,13 @@ func (w *writer) loop() {
 	}
 }
 
-// run executes one batch and answers every request in it.
+// run executes one batch and answers every request in it. SQL runs without
+// the callers' contexts: one caller's cancellation must not interrupt a
+// transaction that carries other callers' work.
 func (w *writer) run(batch []*request) {
 	live := 0
 	for _, r := range batch {
-		r.err = r.ctx.Err()
-		if r.err == nil {
+		if r.err = r.ctx.Err(); r.err == nil {
 			live++
 		}
 	}
@@ -127,59 +133,63 @@ func (w *writer) run(batch []*request) {
 		answer(batch, nil)
 		return
 	}
-	// SQL runs without the callers' contexts: one caller's cancellation
-	// must not interrupt a transaction that carries other callers' work.
-	ctx := context.Background()
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := w.tx.exec("BEGIN IMMEDIATE"); err != nil {
 		answer(batch, mapErr("begin", err))
 		return
 	}
+	done := 0
 	for _, r := range batch {
 		if r.err != nil {
 			continue
 		}
 		if r.err = r.ctx.Err(); r.err != nil {
-			continue
+			continue // ended while earlier requests ran: still not started
 		}
-		if err := w.runOne(ctx, r); err != nil {
+		if err := w.runOne(r); err != nil {
 			// The transaction is no longer trustworthy (SQLite may have
 			// rolled it back on its own): nothing in it may commit.
-			w.rollback(ctx)
+			w.rollback()
 			answer(batch, err)
 			return
 		}
+		if r.err == nil {
+			done++
+		}
 	}
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
-		w.rollback(ctx)
+	if _, err := w.tx.exec("COMMIT"); err != nil {
+		w.rollback()
 		w.log.Warn("sqlite store: commit failed", "requests", len(batch), "err", err)
 		answer(batch, mapErr("commit", err))
 		return
 	}
+	w.commits.Add(1)
+	w.committed.Add(int64(done))
 	answer(batch, nil)
 }
 
 // runOne runs r.fn in a savepoint, setting r.err to its error (its work then
 // undone). The returned error is for a failure of the savepoint machinery,
 // which dooms the whole batch.
-func (w *writer) runOne(ctx context.Context, r *request) error {
-	if _, err := w.conn.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+func (w *writer) runOne(r *request) error {
+	if _, err := w.tx.exec("SAVEPOINT req"); err != nil {
 		return mapErr("savepoint", err)
 	}
 	r.err = r.fn(w.tx)
 	if r.err != nil {
-		if _, err := w.conn.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
+		if _, err := w.tx.exec("ROLLBACK TO req"); err != nil {
 			return mapErr("rollback to savepoint", errors.Join(r.err, err))
 		}
 	}
-	if _, err := w.conn.ExecContext(ctx, "RELEASE req"); err != nil {
+	if _, err := w.tx.exec("RELEASE req"); err != nil {
 		return mapErr("release savepoint", err)
 	}
 	return nil
 }
 
-func (w *writer) rollback(ctx context.Context) {
-	if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		// "no transaction is active" when SQLite already rolled back.
+// rollback ends a failed transaction. It fails harmlessly with "no
+// transaction is active" when SQLite has already rolled back.
+func (w *writer) rollback() {
+	if _, err := w.tx.exec("ROLLBACK"); err != nil {
 		w.log.Debug("sqlite store: rollback", "err", err)
 	}
 }

@@ -42,11 +42,12 @@ CREATE TABLE notifications (
     read_at      INTEGER
 );
 
--- an inbox, newest first (greatest id first), and its unread subset: the
--- partial index also serves the unread count and the broadcast scan
--- (broadcast rows are always "unread" here).
+-- an inbox, newest first (greatest id first), and its unread subset. The
+-- partial index carries read_at (always NULL in it) so that the unread count
+-- and unread pages are answered from the index alone; broadcast rows are all
+-- in it, their read state being per user.
 CREATE INDEX notifications_inbox ON notifications (user_id, id);
-CREATE INDEX notifications_unread ON notifications (user_id, id) WHERE read_at IS NULL;
+CREATE INDEX notifications_unread ON notifications (user_id, id, read_at) WHERE read_at IS NULL;
 -- collapse look-up: only unread notifications are ever collapsed
 CREATE INDEX notifications_collapse ON notifications (user_id, collapse_key)
     WHERE collapse_key IS NOT NULL AND read_at IS NULL;
