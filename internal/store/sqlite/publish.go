@@ -190,6 +190,9 @@ func (s *Store) AppendEvents(ctx context.Context, evs []notify.Event) ([]notify.
 	if s.closed.Load() {
 		return nil, errClosed
 	}
+	if len(evs) == 0 {
+		return nil, nil
+	}
 	for i, e := range evs {
 		if e.Name == "" {
 			return nil, notify.Errorf(notify.CodeInvalid, "events[%d]: name required", i)

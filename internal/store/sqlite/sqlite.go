@@ -7,6 +7,13 @@
 // loss. Concurrent writes share one transaction and one fsync (group commit),
 // each in its own savepoint, so a failing request never affects another.
 //
+// Contexts: a write's ctx is honoured until the writer takes the request
+// into a batch; a caller whose ctx ends first gets ctx.Err() and its work is
+// skipped. Once its work has run, the answer is the batch's outcome whatever
+// ctx does meanwhile, so a nil error always means committed and an error
+// means nothing of the call was kept (except for Prune, which commits
+// batch by batch). Reads are bounded by ctx throughout.
+//
 // Several processes may open the same file; SQLite's write lock serialises
 // their transactions and stream positions stay gap-free.
 package sqlite

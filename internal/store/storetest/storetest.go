@@ -17,6 +17,8 @@ import (
 )
 
 // Opener returns a fresh, empty store, closed by the opener via t.Cleanup.
+// Some tests close the store themselves first, so Close must tolerate a
+// second call.
 type Opener func(t *testing.T) notify.Store
 
 // Run runs the contract suite against stores made by open. Subtests run in
