@@ -174,7 +174,7 @@ func (w *writer) runOne(r *request) error {
 	if _, err := w.tx.exec("SAVEPOINT req"); err != nil {
 		return mapErr("savepoint", err)
 	}
-	r.err = r.fn(w.tx)
+	r.err = w.call(r)
 	if r.err != nil {
 		if _, err := w.tx.exec("ROLLBACK TO req"); err != nil {
 			return mapErr("rollback to savepoint", errors.Join(r.err, err))
@@ -184,6 +184,18 @@ func (w *writer) runOne(r *request) error {
 		return mapErr("release savepoint", err)
 	}
 	return nil
+}
+
+// call runs r.fn, turning a panic (a bug) into that request's error so that
+// the writer, and every other caller, survives it.
+func (w *writer) call(r *request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.log.Error("sqlite store: write request panicked", "panic", p)
+			err = fmt.Errorf("write request panicked: %v", p)
+		}
+	}()
+	return r.fn(w.tx)
 }
 
 // rollback ends a failed transaction. It fails harmlessly with "no

@@ -64,9 +64,9 @@ func newRequest(ctx context.Context, fn func(tx *wtx) error) *request {
 	return &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 }
 
-// A failing request is rolled back to its savepoint and answered with its own
-// error; the others in its batch commit; a request whose ctx ended before it
-// ran is skipped with ctx.Err().
+// A failing (or panicking) request is rolled back to its savepoint and
+// answered with its own error; the others in its batch commit; a request
+// whose ctx ended before it ran is skipped with ctx.Err().
 func TestBatchAnswersEachCallerWithItsOwnError(t *testing.T) {
 	t.Parallel()
 	rig := newBatchRig(t)
@@ -86,6 +86,12 @@ func TestBatchAnswersEachCallerWithItsOwnError(t *testing.T) {
 			return dupErr
 		}),
 		newRequest(cancelled, insertTicket("skipped")),
+		newRequest(ctx, func(tx *wtx) error {
+			if err := insertTicket("before-panic")(tx); err != nil {
+				return err
+			}
+			panic("bug")
+		}),
 		newRequest(ctx, insertTicket("b")),
 	}
 	rig.w.run(batch)
@@ -93,8 +99,11 @@ func TestBatchAnswersEachCallerWithItsOwnError(t *testing.T) {
 	for i, r := range batch {
 		answers[i] = <-r.done
 	}
-	if answers[0] != nil || answers[3] != nil {
-		t.Fatalf("healthy requests answered %v and %v, want nil", answers[0], answers[3])
+	if answers[0] != nil || answers[4] != nil {
+		t.Fatalf("healthy requests answered %v and %v, want nil", answers[0], answers[4])
+	}
+	if answers[3] == nil {
+		t.Fatal("panicking request answered nil")
 	}
 	if answers[1] == nil || errors.Is(answers[1], dupErr) {
 		t.Fatalf("conflicting request answered %v, want its constraint error", answers[1])
@@ -102,7 +111,7 @@ func TestBatchAnswersEachCallerWithItsOwnError(t *testing.T) {
 	if !errors.Is(answers[2], context.Canceled) {
 		t.Fatalf("cancelled request answered %v, want context.Canceled", answers[2])
 	}
-	for hash, want := range map[string]bool{"a": true, "b": true, "partial": false, "skipped": false} {
+	for hash, want := range map[string]bool{"a": true, "b": true, "partial": false, "skipped": false, "before-panic": false} {
 		if got := rig.read(hash); got != want {
 			t.Errorf("ticket %q stored = %v, want %v", hash, got, want)
 		}
