@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +22,6 @@ import (
 	"github.com/herald-notify/herald/internal/hub"
 	"github.com/herald-notify/herald/internal/metrics"
 	"github.com/herald-notify/herald/internal/notify"
-	"github.com/herald-notify/herald/internal/store/sqlite"
 )
 
 // pruneEvery is how often retention pruning runs.
@@ -125,31 +123,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.handler = api
 	ok = true
 	return a, nil
-}
-
-// OpenStore opens the store cfg.DB names, applying migrations.
-func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (notify.Store, error) {
-	if path, ok := cfg.SQLitePath(); ok {
-		s, err := sqlite.Open(ctx, path, sqlite.Options{Logger: log})
-		if err != nil {
-			return nil, fmt.Errorf("HERALD_DB (--db): open %s: %w", path, err)
-		}
-		return s, nil
-	}
-	return nil, fmt.Errorf("HERALD_DB (--db): %s stores are not supported by this build", scheme(cfg.DB))
-}
-
-// Migrate applies the store's migrations and returns.
-func Migrate(ctx context.Context, cfg *config.Config) error {
-	if path, ok := cfg.SQLitePath(); ok {
-		return sqlite.Migrate(ctx, path)
-	}
-	return fmt.Errorf("HERALD_DB (--db): %s stores are not supported by this build", scheme(cfg.DB))
-}
-
-func scheme(url string) string {
-	s, _, _ := strings.Cut(url, "://")
-	return s
 }
 
 // Handler returns the HTTP API (for tests that serve it themselves).
