@@ -35,4 +35,3 @@ func scheme(url string) string {
 	s, _, _ := strings.Cut(url, "://")
 	return s
 }
-
