@@ -98,7 +98,8 @@ print_table() {
 	case $1 in
 	idle) jq -r '"connected \(.connected)/\(.conns) (failed \(.failed), dropped \(.dropped)) in \(.connect_seconds | .*100 | round / 100) s
 server RSS \(.rss_before_bytes / 1048576 | .*10 | round / 10) MiB -> \(.rss_after_bytes / 1048576 | .*10 | round / 10) MiB: \(.rss_per_conn_bytes / 1024 | .*10 | round / 10) KiB per connection
-goroutines \(.goroutines_before) -> \(.goroutines_after): \(.goroutines_per_conn) per connection"' "$2" ;;
+Go heap \(.heap_inuse_per_conn_bytes / 1024 | .*10 | round / 10) KiB + stacks \(.stack_inuse_per_conn_bytes / 1024 | .*10 | round / 10) KiB per connection
+goroutines \(.goroutines_before) -> \(.goroutines_after): \(.goroutines_per_conn | .*100 | round / 100) per connection"' "$2" ;;
 	latency) jq -r '"sent \(.sent) acked \(.acked) received \(.received) lost \(.lost) duplicates \(.duplicates) errors \(.publish_errors) dropped streams \(.dropped_streams)
 delivery ms: p50 \(.delivery_latency.p50_ms) p90 \(.delivery_latency.p90_ms) p99 \(.delivery_latency.p99_ms) p99.9 \(.delivery_latency.p999_ms) max \(.delivery_latency.max_ms)
 publish ms:  p50 \(.publish_latency.p50_ms) p99 \(.publish_latency.p99_ms)   publisher lag p99 \(.send_lag.p99_ms)"' "$2" ;;
