@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -183,7 +184,7 @@ func Idle(ctx context.Context, opts IdleOptions) (*IdleResult, error) {
 	return res, nil
 }
 
-func readRSS(pid int, log interface{ Warn(string, ...any) }) int64 {
+func readRSS(pid int, log *slog.Logger) int64 {
 	if pid <= 0 {
 		return -1
 	}
@@ -202,7 +203,7 @@ const (
 	gStackInuse = "go_memstats_stack_inuse_bytes"
 )
 
-func readGauges(ctx context.Context, c *http.Client, base string, log interface{ Warn(string, ...any) }) map[string]int64 {
+func readGauges(ctx context.Context, c *http.Client, base string, log *slog.Logger) map[string]int64 {
 	g, err := Gauges(ctx, c, base, gGoroutines, gHeapInuse, gStackInuse)
 	if err != nil {
 		log.Warn("no runtime metrics", "err", err)
