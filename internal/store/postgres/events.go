@@ -1,0 +1,127 @@
+package postgres
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/herald-notify/herald/internal/notify"
+)
+
+// Head returns the last positions of the user's and the broadcast stream.
+func (s *Store) Head(ctx context.Context, userID string) (notify.Position, error) {
+	if s.closed.Load() {
+		return notify.Position{}, errClosed
+	}
+	rows, err := s.pool.Query(ctx, `SELECT stream, last_seq FROM streams WHERE stream IN ($1, '')`, userID)
+	if err != nil {
+		return notify.Position{}, mapErr("head", err)
+	}
+	defer rows.Close()
+	var p notify.Position
+	for rows.Next() {
+		var (
+			stream string
+			last   int64
+		)
+		if err := rows.Scan(&stream, &last); err != nil {
+			return notify.Position{}, mapErr("head", err)
+		}
+		if stream == notify.BroadcastStream {
+			p.Broadcast = last
+		} else {
+			p.User = last
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return notify.Position{}, mapErr("head", err)
+	}
+	return p, nil
+}
+
+// readEventsSQL reads both stream heads and up to $4 events of each stream
+// after the cursor in one statement, hence one snapshot: heads and events
+// agree, and (see the package doc) no event is missing below a visible one.
+// Rows with a NULL seq are heads.
+const readEventsSQL = `SELECT stream, NULL::bigint, last_seq, pruned_seq, NULL, NULL, NULL::timestamptz
+	FROM streams WHERE stream IN ($1, '')
+	UNION ALL
+	(SELECT stream, seq, NULL, NULL, name, data, created_at FROM events
+	 WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT $4)
+	UNION ALL
+	(SELECT stream, seq, NULL, NULL, name, data, created_at FROM events
+	 WHERE stream = '' AND seq > $3 ORDER BY seq LIMIT $4)`
+
+// ReadEvents returns up to limit events after pos from the user's and the
+// broadcast stream, merged by CreatedAt (on equal times the user's event
+// first), each stream in Seq order. limit < 1 returns no events.
+func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	rows, err := s.pool.Query(ctx, readEventsSQL, userID, pos.User, pos.Broadcast, max(limit, 0))
+	if err != nil {
+		return nil, mapErr("read events", err)
+	}
+	defer rows.Close()
+	var (
+		user, bc   streamHead
+		own, bcast []notify.Event
+	)
+	for rows.Next() {
+		var (
+			stream       string
+			seq          *int64
+			last, pruned *int64
+			name, data   *string
+			at           *time.Time
+		)
+		if err := rows.Scan(&stream, &seq, &last, &pruned, &name, &data, &at); err != nil {
+			return nil, mapErr("read events", err)
+		}
+		switch {
+		case seq == nil && stream == notify.BroadcastStream:
+			bc = streamHead{*last, *pruned}
+		case seq == nil:
+			user = streamHead{*last, *pruned}
+		case stream == notify.BroadcastStream:
+			bcast = append(bcast, event(stream, *seq, *name, data, *at))
+		default:
+			own = append(own, event(stream, *seq, *name, data, *at))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr("read events", err)
+	}
+	if pos.User < user.pruned || pos.User > user.last || pos.Broadcast < bc.pruned || pos.Broadcast > bc.last {
+		return nil, notify.ErrCursorGone
+	}
+	if limit < 1 {
+		return nil, nil
+	}
+	bySeq := func(a, b notify.Event) int { return int(a.Seq - b.Seq) }
+	slices.SortFunc(own, bySeq) // UNION ALL promises no order between rows
+	slices.SortFunc(bcast, bySeq)
+	return merge(own, bcast, limit), nil
+}
+
+// streamHead is one row of streams (zero for a stream never written).
+type streamHead struct {
+	last, pruned int64
+}
+
+// merge interleaves two streams by CreatedAt, keeping each stream's order
+// and taking a's event first on equal times, up to limit events.
+func merge(a, b []notify.Event, limit int) []notify.Event {
+	out := make([]notify.Event, 0, min(len(a)+len(b), limit))
+	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || (len(a) > 0 && !b[0].CreatedAt.Before(a[0].CreatedAt)) {
+			out = append(out, a[0])
+			a = a[1:]
+		} else {
+			out = append(out, b[0])
+			b = b[1:]
+		}
+	}
+	return out
+}
