@@ -37,6 +37,7 @@ type App struct {
 	Bus     notify.Bus
 	Hub     *hub.Hub
 	Service *notify.Service
+	Streams *hub.Streamer
 
 	verifier httpapi.Verifier
 	handler  http.Handler
@@ -94,7 +95,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("subscribe to bus: %w", err)
 	}
 	a.Service = notify.NewService(a.Store, a.Bus, log).Observe(m)
-	streams := hub.NewStreamer(a.Hub, a.Store, hub.StreamOptions{
+	a.Streams = hub.NewStreamer(a.Hub, a.Store, hub.StreamOptions{
 		PingInterval: cfg.PingInterval,
 		WriteTimeout: cfg.WriteTimeout,
 		ReplayLimit:  cfg.ReplayLimit,
@@ -104,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Tickets:        a.Store,
 		Verifier:       a.verifier,
 		PublisherKey:   string(cfg.PublisherKey),
-		Streams:        streams,
+		Streams:        a.Streams,
 		Stats:          a.Hub,
 		InstanceID:     cfg.InstanceID,
 		AllowedOrigins: cfg.AllowedOrigins,
@@ -188,6 +189,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := srv.Shutdown(shutdown); err != nil {
 		a.log.Warn("shutdown incomplete", "err", err)
 	}
+	a.Streams.Wait() // streams run outside net/http once taken over
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}

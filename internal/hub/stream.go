@@ -40,6 +40,7 @@ type Streamer struct {
 	hub   *Hub
 	store Store
 	opts  StreamOptions
+	wg    sync.WaitGroup // streams running after their handler returned
 }
 
 // NewStreamer returns a Streamer over h and store.
@@ -72,8 +73,12 @@ var errGap = errors.New("gap too large to fill")
 
 // ServeStream serves one stream for userID (see httpapi.Streamer). It
 // returns an error, having written nothing, when the connection is refused
-// (limits, drain) or the store cannot be read; otherwise it returns nil when
-// the stream ends.
+// (limits, drain) or the store cannot be read. Otherwise it writes the
+// response head, the replay and the unread count, and then, over HTTP/1.x,
+// takes the connection over from net/http and returns nil at once: the
+// stream goes on in a goroutine of its own (see Wait), so an idle stream
+// holds no net/http goroutine or buffer. Where the connection cannot be
+// taken over (HTTP/2) it returns nil when the stream ends.
 func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID string, tokenExpiry time.Time, lastEventID string) error {
 	ctx := r.Context()
 	if !tokenExpiry.IsZero() && !time.Now().Before(tokenExpiry) {
@@ -83,7 +88,12 @@ func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID st
 	if err != nil {
 		return err
 	}
-	defer s.hub.Unregister(conn)
+	unregister := true
+	defer func() {
+		if unregister {
+			s.hub.Unregister(conn)
+		}
+	}()
 
 	// Registered first, so every event committed from now on is queued;
 	// then the snapshot: anything at or below it in the queue is skipped.
@@ -98,12 +108,20 @@ func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID st
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache, no-transform")
 	h.Set("X-Accel-Buffering", "no")
-	h.Set("Connection", "keep-alive")
-	w.WriteHeader(http.StatusOK)
-	st.w, st.rc = w, http.NewResponseController(w)
 
 	bp := bufPool.Get().(*[]byte)
-	buf := sse.AppendRetry((*bp)[:0], s.retry())
+	buf := (*bp)[:0]
+	var out sink
+	cs, head, gone, hijacked := hijack(w, s.opts.WriteTimeout)
+	if hijacked {
+		out, ctx, buf = cs, gone, append(buf, head...)
+	} else {
+		w.WriteHeader(http.StatusOK)
+		out = &httpSink{w: w, rc: http.NewResponseController(w), timeout: s.opts.WriteTimeout}
+	}
+	st.out = out
+
+	buf = sse.AppendRetry(buf, s.retry())
 	buf = st.appendConnected(buf)
 	if reset != "" {
 		buf = appendJSONEvent(buf, notify.EventReset, map[string]string{"reason": reset})
@@ -115,14 +133,30 @@ func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID st
 	if n, err := s.store.UnreadCount(ctx, userID); err == nil {
 		buf = append(buf, CountFrame(userID, n).Body...)
 	}
-	err = st.write(buf)
+	err = out.write(buf)
 	putBuf(bp, buf)
 	if err != nil {
+		out.close()
 		return nil
 	}
-	st.loop(ctx, conn, tokenExpiry)
+	if !hijacked {
+		st.loop(ctx, conn, tokenExpiry)
+		return nil
+	}
+	// The handler returns; the stream lives on in its own goroutine, which
+	// now owns the registration.
+	unregister = false
+	s.wg.Go(func() {
+		defer out.close() // after Unregister: a client that sees the end is no longer counted
+		defer s.hub.Unregister(conn)
+		st.loop(ctx, conn, tokenExpiry)
+	})
 	return nil
 }
+
+// Wait blocks until every stream taken over from net/http has ended (after
+// Hub.Drain, for a clean shutdown).
+func (s *Streamer) Wait() { s.wg.Wait() }
 
 func (s *Streamer) retry() time.Duration {
 	return s.opts.RetryMin + rand.N(s.opts.RetryMax-s.opts.RetryMin)
@@ -141,8 +175,7 @@ type stream struct {
 	userID string
 	epoch  string
 	pos    notify.Position // last durable event written, per stream
-	w      http.ResponseWriter
-	rc     *http.ResponseController
+	out    sink
 }
 
 // start sets the starting position and returns the events to replay, or
@@ -297,7 +330,7 @@ func (st *stream) loop(ctx context.Context, conn *Conn, tokenExpiry time.Time) {
 			}
 		}
 		if len(buf) > 0 {
-			err := st.write(buf)
+			err := st.out.write(buf)
 			if err != nil {
 				putBuf(bp, buf)
 				return
@@ -306,17 +339,6 @@ func (st *stream) loop(ctx context.Context, conn *Conn, tokenExpiry time.Time) {
 		putBuf(bp, buf)
 		ping.Reset(st.s.opts.PingInterval)
 	}
-}
-
-// write writes buf under a deadline and flushes it.
-func (st *stream) write(buf []byte) error {
-	if err := st.rc.SetWriteDeadline(time.Now().Add(st.s.opts.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
-	if _, err := st.w.Write(buf); err != nil {
-		return err
-	}
-	return st.rc.Flush()
 }
 
 func appendJSONEvent(buf []byte, name string, v any) []byte {
