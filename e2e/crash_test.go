@@ -34,12 +34,13 @@ type child struct {
 	done chan struct{}
 }
 
-// startChild runs bin serve on db and waits until it listens.
+// startChild runs bin serve on the store at db (a HERALD_DB URL) and waits
+// until it listens.
 func startChild(t *testing.T, bin, db string) *child {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
-		"HERALD_ADDR=127.0.0.1:0", "HERALD_DB=sqlite://"+db,
+		"HERALD_ADDR=127.0.0.1:0", "HERALD_DB="+db,
 		"HERALD_JWT_SECRET="+testSecret, "HERALD_PUBLISHER_KEY="+testKey,
 		"HERALD_LOG_FORMAT=json", "HERALD_LOG_LEVEL=info", "HERALD_DRAIN_TIMEOUT=0s")
 	stderr, err := cmd.StderrPipe()
@@ -81,7 +82,7 @@ func startChild(t *testing.T, bin, db string) *child {
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	t.Parallel()
 	bin := buildHerald(t)
-	db := filepath.Join(t.TempDir(), "crash.db")
+	db := storeURL(t)
 	c := startChild(t, bin, db)
 
 	var (

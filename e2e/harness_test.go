@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -37,13 +36,13 @@ type server struct {
 	done chan error
 }
 
-// startServer runs Herald in process on a fresh SQLite file. mod may adjust
+// startServer runs Herald in process on a fresh store (see storeURL). mod may adjust
 // the configuration. The server is stopped (drained) at cleanup.
 func startServer(t *testing.T, mod func(env map[string]string)) *server {
 	t.Helper()
 	env := map[string]string{
 		"HERALD_ADDR":          "127.0.0.1:0",
-		"HERALD_DB":            "sqlite://" + filepath.Join(t.TempDir(), "herald.db"),
+		"HERALD_DB":            storeURL(t), // SQLite, or PostgreSQL under TestOnPostgres
 		"HERALD_JWT_SECRET":    testSecret,
 		"HERALD_PUBLISHER_KEY": testKey,
 		"HERALD_DRAIN_TIMEOUT": "0s",
