@@ -81,8 +81,8 @@ func startChild(t *testing.T, bin, db string) *child {
 // 202 must be there exactly once.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	t.Parallel()
+	db := storeURL(t) // first: a missing service skips before the build
 	bin := buildHerald(t)
-	db := storeURL(t)
 	c := startChild(t, bin, db)
 
 	var (
