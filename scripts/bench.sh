@@ -6,6 +6,7 @@
 #   scripts/bench.sh                 # one run of each scenario
 #   RUNS=3 scripts/bench.sh          # three runs of each, each on a fresh server
 #   OUT=results scripts/bench.sh     # also keep every result as JSON in results/
+#   SCENARIOS=idle scripts/bench.sh  # only some of: idle latency publish
 #
 # Sizes can be changed with IDLE_CONNS, LAT_CONNS, LAT_RATE, LAT_DURATION,
 # PUB_CONCURRENCY, PUB_DURATION; the server listens on ADDR
@@ -15,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-1}
+SCENARIOS=${SCENARIOS:-idle latency publish}
 ADDR=${ADDR:-127.0.0.1:18931}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 LAT_CONNS=${LAT_CONNS:-1000}
@@ -109,7 +111,12 @@ publish ms:  p50 \(.publish_latency.p50_ms) p99 \(.publish_latency.p99_ms)   pub
 
 echo "== machine: $(nproc) cores, $(uname -sr), $(go version | cut -d' ' -f3)"
 for run in $(seq "$RUNS"); do
-	bench idle 180s "$run" --conns "$IDLE_CONNS" --sources "$SOURCES" --pid @PID@
-	bench latency 180s "$run" --conns "$LAT_CONNS" --rate "$LAT_RATE" --duration "$LAT_DURATION"
-	bench publish 180s "$run" --concurrency "$PUB_CONCURRENCY" --duration "$PUB_DURATION"
+	for scenario in $SCENARIOS; do
+		case $scenario in
+		idle) bench idle 180s "$run" --conns "$IDLE_CONNS" --sources "$SOURCES" --pid @PID@ ;;
+		latency) bench latency 180s "$run" --conns "$LAT_CONNS" --rate "$LAT_RATE" --duration "$LAT_DURATION" ;;
+		publish) bench publish 180s "$run" --concurrency "$PUB_CONCURRENCY" --duration "$PUB_DURATION" ;;
+		*) echo "bench.sh: unknown scenario $scenario" >&2; exit 2 ;;
+		esac
+	done
 done
