@@ -82,6 +82,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		a.verifier = v
 	}
 
+	if cfg.NextAuthSecret != "" {
+		na, err := auth.NewNextAuth([]byte(cfg.NextAuthSecret), auth.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("HERALD_NEXTAUTH_SECRET (--nextauth-secret): %w", err)
+		}
+		a.verifier = auth.WithSessions(a.verifier, na)
+	}
+
 	reg := metrics.NewRegistry()
 	m := metrics.New(reg, cfg.InstanceID)
 	a.Hub = hub.New(hub.Options{

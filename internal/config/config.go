@@ -48,6 +48,11 @@ type Config struct {
 	// JWKSURL is a JWKS endpoint to verify RS256/ES256/EdDSA subscriber tokens
 	// against (HERALD_JWKS_URL); https unless the host is loopback or Dev.
 	JWKSURL string
+	// NextAuthSecret is the NEXTAUTH_SECRET / AUTH_SECRET of a Next.js app
+	// (HERALD_NEXTAUTH_SECRET); when set, a next-auth v4 or Auth.js v5
+	// session cookie authenticates a subscriber too. At least
+	// MinJWTSecretBytes; empty for off.
+	NextAuthSecret Secret
 	// PublisherKey is the bearer key of the publish and admin APIs
 	// (HERALD_PUBLISHER_KEY), at least MinPublisherKeyBytes. Required unless Dev.
 	PublisherKey Secret

@@ -14,6 +14,9 @@ func (c *Config) Redacted() Config {
 	if r.JWTSecret != "" {
 		r.JWTSecret = redacted
 	}
+	if r.NextAuthSecret != "" {
+		r.NextAuthSecret = redacted
+	}
 	if r.PublisherKey != "" {
 		r.PublisherKey = redacted
 	}

@@ -58,6 +58,8 @@ func Settings() []Setting {
 			func(c *Config) *Secret { return &c.JWTSecret }, checkJWTSecret),
 		urlStr("jwks-url", "", "JWKS endpoint to verify RS256/ES256/EdDSA subscriber tokens against",
 			func(c *Config) *string { return &c.JWKSURL }, checkJWKS),
+		secret("nextauth-secret", "NEXTAUTH_SECRET/AUTH_SECRET of a Next.js app: accept its next-auth session cookie as a subscriber credential; at least 32 bytes",
+			func(c *Config) *Secret { return &c.NextAuthSecret }, checkJWTSecret),
 		secret("publisher-key", "bearer key of the publish and admin APIs, at least 16 bytes; required unless --dev",
 			func(c *Config) *Secret { return &c.PublisherKey }, checkPublisherKey),
 		dur("ping-interval", "30s", time.Second, "keep-alive comment interval on a stream",

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
@@ -17,6 +18,16 @@ const tokenCookie = "herald_token"
 type identity struct {
 	userID string
 	expiry time.Time // when the credentials behind this request expire
+}
+
+// SessionVerifier is an optional interface of a Verifier: it authenticates a
+// request by the session cookie of the host application (a next-auth
+// session, see auth.NextAuthVerifier). It is consulted only when the request
+// carries neither a bearer token nor the herald_token cookie. found is false
+// when the request has no such cookie; otherwise err is nil or a rejection as
+// from Verify. Implementations are safe for concurrent use.
+type SessionVerifier interface {
+	VerifySession(ctx context.Context, r *http.Request) (userID string, expiry time.Time, found bool, err error)
 }
 
 func errUnauthorized(msg string) error { return notify.Errorf(notify.CodeUnauth, "%s", msg) }
@@ -38,8 +49,9 @@ func bearer(r *http.Request) (token string, present bool, err error) {
 }
 
 // authenticateSubscriber verifies the subscriber token of r, from the
-// Authorization header or else the herald_token cookie. The publisher key is
-// refused even if a Verifier would accept it.
+// Authorization header, else the herald_token cookie, else (when the
+// Verifier is a SessionVerifier) a session cookie of the host application.
+// The publisher key is refused even if a Verifier would accept it.
 func (s *Server) authenticateSubscriber(r *http.Request) (identity, error) {
 	token, present, err := bearer(r)
 	if err != nil {
@@ -51,7 +63,7 @@ func (s *Server) authenticateSubscriber(r *http.Request) (identity, error) {
 		}
 	}
 	if token == "" {
-		return identity{}, errUnauthorized("missing token")
+		return s.authenticateSession(r)
 	}
 	if s.isPublisherKey(token) {
 		return identity{}, errUnauthorized("invalid token")
@@ -61,6 +73,25 @@ func (s *Server) authenticateSubscriber(r *http.Request) (identity, error) {
 		return identity{}, err
 	}
 	if !notify.ValidUserID(userID) || !expiry.After(s.now()) {
+		return identity{}, errUnauthorized("invalid token")
+	}
+	return identity{userID: userID, expiry: expiry}, nil
+}
+
+// authenticateSession verifies the host application's session cookie of r,
+// when the Verifier knows how.
+func (s *Server) authenticateSession(r *http.Request) (identity, error) {
+	sv, ok := s.verifier.(SessionVerifier)
+	if !ok {
+		return identity{}, errUnauthorized("missing token")
+	}
+	userID, expiry, found, err := sv.VerifySession(r.Context(), r)
+	switch {
+	case !found:
+		return identity{}, errUnauthorized("missing token")
+	case err != nil:
+		return identity{}, err
+	case !notify.ValidUserID(userID) || !expiry.After(s.now()):
 		return identity{}, errUnauthorized("invalid token")
 	}
 	return identity{userID: userID, expiry: expiry}, nil
