@@ -7,7 +7,7 @@
  */
 
 import { type API } from './api.js';
-import { type HeraldEvent, type InboxPage, type Notification, type ReadChange } from './types.js';
+import { HeraldError, type HeraldEvent, type InboxPage, type Notification, type ReadChange } from './types.js';
 
 /** InboxState is an immutable snapshot; each change makes a new one. */
 export interface InboxState {
@@ -222,6 +222,11 @@ export class Inbox {
     try {
       await this.api.markRead(id);
     } catch (e) {
+      if (isNotFound(e)) {
+        // deleted meanwhile (another tab or device): drop it
+        this.dispatch({ type: 'deleted', ids: [id] });
+        return;
+      }
       this.dispatch({ type: 'unread', notifications: before });
       throw e;
     }
@@ -246,10 +251,15 @@ export class Inbox {
     try {
       await this.api.remove(id);
     } catch (e) {
+      if (isNotFound(e)) return; // already gone: what was asked for
       if (gone) this.dispatch({ type: 'restored', notification: gone });
       throw e;
     }
   }
+}
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof HeraldError && e.status === 404;
 }
 
 function asError(e: unknown): Error {

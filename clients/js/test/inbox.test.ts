@@ -73,10 +73,12 @@ const json = (body: unknown, status = 200) => new Response(JSON.stringify(body),
 describe('Inbox', () => {
   it('loads, pages and marks read optimistically', async () => {
     let fail = false;
+    let gone = false;
     const { api } = fakeAPI((method, path) => {
       if (path.startsWith('/api/notifications?limit=2&cursor=c1')) return json({ notifications: [n('a', '2025-01-01T00:00:00Z')], nextCursor: null });
       if (path.startsWith('/api/notifications?')) return json({ notifications: [n('c', '2025-01-03T00:00:00Z'), n('b', '2025-01-02T00:00:00Z')], nextCursor: 'c1' });
       if (path === '/api/notifications/unread-count') return json({ count: 3 });
+      if (gone && (method === 'DELETE' || path.endsWith('/read'))) return json({ error: { code: 'not_found', message: 'no' } }, 404);
       if (method === 'POST' && path.endsWith('/read')) return fail ? json({ error: { code: 'internal', message: 'x' } }, 500) : new Response(null, { status: 204 });
       if (method === 'DELETE') return fail ? json({ error: { code: 'internal', message: 'x' } }, 500) : new Response(null, { status: 204 });
       return json({}, 404);
@@ -99,6 +101,11 @@ describe('Inbox', () => {
     expect(inbox.getSnapshot().notifications[0].readAt).toBeNull();
     await expect(inbox.remove('a')).rejects.toThrow();
     expect(inbox.getSnapshot().notifications.map((x) => x.id)).toEqual(['c', 'b', 'a']);
+    gone = true; // deleted on another device: 404 means done, not failed
+    await inbox.remove('a');
+    expect(inbox.getSnapshot().notifications.map((x) => x.id)).toEqual(['c', 'b']);
+    await inbox.markRead('c');
+    expect(inbox.getSnapshot().notifications.map((x) => x.id)).toEqual(['b']);
     expect(seen).toHaveBeenCalled();
   });
 });
