@@ -56,6 +56,7 @@ func (o outcome) deletes() bool {
 // transient failures to time out. It reports whether no message failed
 // transiently.
 func (c *Consumer) processBatch(ctx context.Context, msgs []types.Message) bool {
+	msgs = uniqueMessages(msgs)
 	outcomes := make([]outcome, len(msgs)) // outcomeTransient until handled
 	hb := c.startHeartbeat(ctx, msgs)
 
@@ -76,6 +77,8 @@ dispatch:
 			defer func() { <-c.processors }()
 			outcomes[i] = c.handle(ctx, &msgs[i])
 			hb.done(i)
+			c.opts.Logger.Debug("queue message handled", "messageId", aws.ToString(msgs[i].MessageId),
+				"outcome", outcomes[i].metric(), "receiveCount", receiveCount(&msgs[i]))
 		})
 	}
 	wg.Wait()
@@ -206,6 +209,27 @@ func (c *Consumer) changeVisibility(ctx context.Context, entries []types.ChangeM
 			len(out.Failed), len(entries), aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	return nil
+}
+
+// uniqueMessages drops all but the last copy of a message received more
+// than once in one batch; the last receipt handle is the valid one. (AWS
+// does not do this, but some SQS-compatible servers do when a message's
+// visibility times out during a long poll.)
+func uniqueMessages(msgs []types.Message) []types.Message {
+	last := make(map[string]int, len(msgs))
+	for i, m := range msgs {
+		last[aws.ToString(m.MessageId)] = i
+	}
+	if len(last) == len(msgs) {
+		return msgs
+	}
+	out := make([]types.Message, 0, len(last))
+	for i, m := range msgs {
+		if last[aws.ToString(m.MessageId)] == i {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // receiveCount returns a message's ApproximateReceiveCount, 0 if unknown.

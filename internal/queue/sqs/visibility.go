@@ -63,6 +63,7 @@ func (hb *heartbeat) loop(ctx context.Context) {
 		if len(entries) == 0 {
 			continue
 		}
+		hb.c.opts.Logger.Debug("queue: extending visibility", "messages", len(entries))
 		if err := hb.c.changeVisibility(ctx, entries); err != nil && ctx.Err() == nil {
 			hb.c.opts.Metrics.Error("queue")
 			hb.c.opts.Logger.Warn("queue: could not extend visibility; messages may be redelivered while processing (they are stored once)",
