@@ -164,9 +164,10 @@ var errClosed = notify.Errorf(notify.CodeUnavailable, "store closed")
 var errUnavailable = notify.Errorf(notify.CodeUnavailable, "database unavailable")
 
 // mapErr wraps err with op. Lost or refused connections, shutdowns,
-// deadlocks and serialization failures become notify.CodeUnavailable (the
-// message names no SQL); domain and context errors pass through wrapped;
-// anything else stays internal.
+// deadlocks, serialization failures and deadlines (the caller's, or a
+// batch's WriteTimeout: the database is too slow) become
+// notify.CodeUnavailable (the message names no SQL); domain errors and
+// cancellation pass through wrapped; anything else stays internal.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -186,7 +187,7 @@ func unavailable(err error) bool {
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		switch pe.Code[:2] {
+		switch sqlClass(pe) {
 		case "08", // connection exception
 			"53", // insufficient resources (too many connections, disk full)
 			"57", // operator intervention: shutdown, terminated backend, starting up
@@ -203,4 +204,12 @@ func unavailable(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
 		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, context.DeadlineExceeded) ||
 		pgconn.SafeToRetry(err) || pgconn.Timeout(err) || err.Error() == "closed pool"
+}
+
+// sqlClass returns the class (first two characters) of pe's SQLSTATE.
+func sqlClass(pe *pgconn.PgError) string {
+	if len(pe.Code) < 2 {
+		return ""
+	}
+	return pe.Code[:2]
 }

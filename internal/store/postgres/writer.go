@@ -253,7 +253,8 @@ func retryable(err error) bool {
 func lost(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return pe.Code[:2] == "08" || pe.Code[:2] == "57" || pe.Code[:2] == "53"
+		c := sqlClass(pe)
+		return c == "08" || c == "57" || c == "53"
 	}
 	return unavailable(err)
 }

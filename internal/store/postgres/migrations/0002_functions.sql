@@ -114,11 +114,15 @@ BEGIN
     -- The user's stream lock serialises every change to this inbox, so the
     -- state read here holds until commit.
     PERFORM herald_lock_streams(ARRAY[p_user]);
-    SELECT n.user_id, n.read_at, s.read_at, s.deleted INTO v_owner, v_read, v_bc_read, v_bc_del
-    FROM notifications n
-    LEFT JOIN broadcast_state s ON n.user_id = '' AND s.user_id = p_user AND s.notification_id = n.id
-    WHERE n.user_id IN (p_user, '') AND n.id = p_id;
-    IF NOT FOUND OR (v_owner = '' AND coalesce(v_bc_del, false)) THEN
+    -- Two primary-key probes: the notification (the user's or a
+    -- broadcast), then for a broadcast this user's state of it.
+    SELECT n.user_id, n.read_at INTO v_owner, v_read
+    FROM notifications n WHERE n.user_id IN (p_user, '') AND n.id = p_id;
+    IF v_owner = '' THEN
+        SELECT s.read_at, s.deleted INTO v_bc_read, v_bc_del
+        FROM broadcast_state s WHERE s.user_id = p_user AND s.notification_id = p_id;
+    END IF;
+    IF v_owner IS NULL OR (v_owner = '' AND coalesce(v_bc_del, false)) THEN
         o_status := 'not_found';
         RETURN NEXT;
         RETURN;
