@@ -60,9 +60,22 @@ func localAddr(addr string) string {
 	return addr
 }
 
-// runWorker runs the queue consumer alone (issue: SQS ingestion).
+// runWorker runs the queue consumer alone, with /healthz, /readyz and
+// /metrics on HERALD_ADDR, until ctx is cancelled; it then stops polling,
+// finishes and deletes the messages in flight, and returns nil.
 func runWorker(ctx context.Context, cfg *config.Config, env *Env) error {
-	return fmt.Errorf("HERALD_QUEUE (--queue): the SQS worker is not part of this build yet")
+	if cfg.Queue == "" {
+		return fmt.Errorf("HERALD_QUEUE (--queue): required by herald worker")
+	}
+	a, err := app.New(ctx, cfg, env.Logger(cfg))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = a.Close() }()
+	if err := a.WorkerOnly(); err != nil {
+		return err
+	}
+	return a.Run(ctx)
 }
 
 // runMigrate applies the store's migrations and exits.

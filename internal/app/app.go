@@ -22,6 +22,7 @@ import (
 	"github.com/herald-notify/herald/internal/hub"
 	"github.com/herald-notify/herald/internal/metrics"
 	"github.com/herald-notify/herald/internal/notify"
+	"github.com/herald-notify/herald/internal/queue/sqs"
 )
 
 // pruneEvery is how often retention pruning runs.
@@ -42,6 +43,7 @@ type App struct {
 	verifier httpapi.Verifier
 	handler  http.Handler
 	ln       net.Listener
+	queue    *sqs.Consumer // nil without HERALD_QUEUE; see queue.go
 }
 
 // New opens the store and the bus and builds the server. cfg must be valid.
@@ -103,6 +105,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("subscribe to bus: %w", err)
 	}
 	a.Service = notify.NewService(a.Store, a.Bus, log).Observe(m)
+	if err := a.openQueue(ctx, m); err != nil {
+		return nil, err
+	}
 	a.Streams = hub.NewStreamer(a.Hub, a.Store, hub.StreamOptions{
 		PingInterval: cfg.PingInterval,
 		WriteTimeout: cfg.WriteTimeout,
@@ -117,10 +122,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Stats:          a.Hub,
 		InstanceID:     cfg.InstanceID,
 		AllowedOrigins: cfg.AllowedOrigins,
-		Checks: []httpapi.Check{
+		Checks: append([]httpapi.Check{
 			{Name: "store", Ping: a.Store.Ping},
 			{Name: "bus", Ping: a.Bus.Ping},
-		},
+		}, a.queueChecks()...),
 		Draining: a.Hub.Draining,
 		Metrics:  metrics.Handler(reg),
 		Web:      webHandler(cfg),
@@ -176,7 +181,9 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Hub.Run(bg, a.Store.UnreadCount) })
 	wg.Go(func() { a.pruneLoop(bg) })
+	stopQueue := a.startQueue(ctx) // stops with ctx, in-flight messages finished
 	defer func() {
+		stopQueue()
 		stopBG()
 		wg.Wait()
 	}()

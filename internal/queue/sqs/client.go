@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -86,7 +88,7 @@ func NewClient(ctx context.Context, c ClientConfig) (*sqs.Client, error) {
 		}
 		cfg.Region = "us-east-1"
 	}
-	if c.Endpoint != "" && !hasCredentials(ctx, cfg) {
+	if c.Endpoint != "" && !hasCredentials(ctx, opts) {
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(DummyAccessKey, "herald-local-secret", "")
 	}
 	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
@@ -96,13 +98,20 @@ func NewClient(ctx context.Context, c ClientConfig) (*sqs.Client, error) {
 	}), nil
 }
 
-// hasCredentials reports whether cfg's credential chain yields credentials.
-func hasCredentials(ctx context.Context, cfg aws.Config) bool {
-	if cfg.Credentials == nil {
-		return false
-	}
+// hasCredentials reports whether the default credential chain, loaded with
+// opts, yields credentials. The look-up uses its own HTTP client without
+// keep-alives, so that it leaves no connection (to instance metadata, say)
+// open behind it.
+func hasCredentials(ctx context.Context, opts []func(*awsconfig.LoadOptions) error) bool {
 	ctx, cancel := context.WithTimeout(ctx, credsProbeTimeout)
 	defer cancel()
+	noKeepAlive := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.DisableKeepAlives = true
+	})
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, append(opts, awsconfig.WithHTTPClient(noKeepAlive))...)
+	if err != nil || cfg.Credentials == nil {
+		return false
+	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	return err == nil && creds.HasKeys()
 }
