@@ -82,7 +82,9 @@ func (o Options) withDefaults() Options {
 type Store struct {
 	read   *sql.DB // query_only pool
 	write  *sql.DB // one connection, owned by w
+	ckdb   *sql.DB // one connection, owned by ck
 	w      *writer
+	ck     *checkpointer
 	epoch  string
 	now    func() time.Time
 	log    *slog.Logger
@@ -121,10 +123,21 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s := &Store{read: read, write: write, now: opts.Now, log: opts.Logger}
+	ckdb, err := openDB(path, opts, false)
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, err
+	}
+	ckdb.SetMaxOpenConns(1)
+	ckdb.SetMaxIdleConns(1)
+	ckdb.SetConnMaxLifetime(0)
+	ckdb.SetConnMaxIdleTime(0)
+	s := &Store{read: read, write: write, ckdb: ckdb, now: opts.Now, log: opts.Logger}
 	fail := func(err error) (*Store, error) {
 		read.Close()
 		write.Close()
+		ckdb.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if s.epoch, err = readEpoch(ctx, read); err != nil {
@@ -133,11 +146,17 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := s.rq.prepare(ctx, read); err != nil {
 		return fail(err)
 	}
+	ckconn, err := ckdb.Conn(ctx)
+	if err != nil {
+		return fail(mapErr("checkpoint connection", err))
+	}
 	conn, err := write.Conn(ctx)
 	if err != nil {
+		ckconn.Close()
 		return fail(mapErr("write connection", err))
 	}
-	s.w = startWriter(conn, opts.MaxBatch, opts.Logger)
+	s.ck = startCheckpointer(ckconn, checkpointInterval, restartFrames, opts.Logger)
+	s.w = startWriter(conn, opts.MaxBatch, opts.Logger, s.ck)
 	return s, nil
 }
 
@@ -157,12 +176,10 @@ func openDB(path string, opts Options, readOnly bool) (*sql.DB, error) {
 	// 32 MiB of page cache per connection keeps the hot index pages of a
 	// busy inbox table from being re-read on every transaction.
 	q.Add("_pragma", "cache_size(-32768)")
-	// Checkpoint every ~40 MiB of WAL instead of SQLite's 4 MiB: inbox and
-	// stream index pages are rewritten by nearly every commit, and a longer
-	// interval copies each of them into the database file once instead of
-	// many times (measured: +25% publish throughput). journal_size_limit
-	// truncates the WAL file back after a checkpoint.
-	q.Add("_pragma", "wal_autocheckpoint(10000)")
+	// No checkpoints inside commits: a checkpointer runs them in the
+	// background (see checkpoint.go). journal_size_limit truncates the WAL
+	// file back when it is rewound.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Add("_pragma", "journal_size_limit(67108864)")
 	if readOnly {
 		q.Set("_query_only", "1")
@@ -195,9 +212,10 @@ func (s *Store) Close() error {
 	var err error
 	s.once.Do(func() {
 		s.closed.Store(true)
+		s.ck.stop()
 		s.w.stop()
 		s.rq.close()
-		err = errors.Join(s.read.Close(), s.write.Close())
+		err = errors.Join(s.read.Close(), s.write.Close(), s.ckdb.Close())
 	})
 	return err
 }

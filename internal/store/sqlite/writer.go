@@ -7,12 +7,20 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+
+	msqlite "modernc.org/sqlite"
 )
 
 // writer owns the single write connection and runs every write through group
 // commit: it takes one request, drains whatever else is already waiting (up
-// to maxBatch), runs each in its own SAVEPOINT inside one BEGIN IMMEDIATE
-// transaction, commits once (one fsync) and answers each caller.
+// to maxBatch), runs them all inside one BEGIN IMMEDIATE transaction, commits
+// once (one fsync) and answers each caller.
+//
+// A batch first runs without savepoints, which is the common case paid for
+// nothing. If any request fails (or panics), that attempt is rolled back and
+// the batch runs again with each request in its own SAVEPOINT, so that the
+// failing request is undone alone and the others commit. Request functions
+// must therefore be safe to run twice: they reset their results on entry.
 //
 // A request is never delayed to wait for company: the batch is whatever is
 // queued when the writer becomes free, which under load is everything that
@@ -25,32 +33,44 @@ type writer struct {
 	quit     chan struct{}
 	stopped  chan struct{}
 	tx       *wtx
+	ckpt     *checkpointer // nil: no background checkpoints (tests)
 
-	// Counters for tests and benchmarks: committed transactions and the
-	// requests they carried.
-	commits, committed atomic.Int64
+	// hooked reports that lost is maintained by a rollback hook on conn;
+	// without it every batch runs with savepoints.
+	hooked bool
+	// lost is set by SQLite's rollback hook whenever the transaction ends
+	// in a rollback, ours or SQLite's own (or a rogue statement's).
+	lost atomic.Bool
+
+	// Counters for tests and benchmarks: committed transactions, the
+	// requests they carried, and batches that had to be rerun with
+	// savepoints.
+	commits, committed, reruns atomic.Int64
 }
 
 // request is one caller's unit of work. fn runs on the writer goroutine
-// inside the request's savepoint; it records its results in variables of
-// the caller, which reads them only after done delivers nil.
+// inside the batch's transaction, possibly twice (see writer); it records its
+// results in variables of the caller, which reads them only after done
+// delivers nil.
 type request struct {
-	ctx  context.Context
-	fn   func(tx *wtx) error
-	err  error
-	done chan error // buffered 1
+	ctx     context.Context
+	fn      func(tx *wtx) error
+	err     error
+	skipped bool       // ctx ended before fn ran: err is ctx.Err()
+	done    chan error // buffered 1
 }
 
 // startWriter returns a running writer that owns conn.
-func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger) *writer {
+func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger, ckpt *checkpointer) *writer {
 	w := newWriter(conn, maxBatch, log)
+	w.ckpt = ckpt
 	go w.loop()
 	return w
 }
 
 // newWriter returns a writer whose loop is not started (tests drive run).
 func newWriter(conn *sql.Conn, maxBatch int, log *slog.Logger) *writer {
-	return &writer{
+	w := &writer{
 		conn:     conn,
 		maxBatch: maxBatch,
 		log:      log,
@@ -59,6 +79,21 @@ func newWriter(conn *sql.Conn, maxBatch int, log *slog.Logger) *writer {
 		stopped:  make(chan struct{}),
 		tx:       &wtx{conn: conn, stmts: make(map[string]*sql.Stmt)},
 	}
+	err := conn.Raw(func(dc any) error {
+		h, ok := dc.(interface {
+			RegisterRollbackHook(msqlite.RollbackHookFn)
+		})
+		if !ok {
+			return errors.New("driver has no rollback hook")
+		}
+		h.RegisterRollbackHook(func() { w.lost.Store(true) })
+		return nil
+	})
+	w.hooked = err == nil
+	if err != nil {
+		log.Warn("sqlite store: every write runs in a savepoint", "err", err)
+	}
+	return w
 }
 
 // do runs fn in a write transaction and returns when it is committed.
@@ -116,6 +151,9 @@ func (w *writer) loop() {
 		}
 		w.run(batch)
 		clear(batch) // drop references to finished requests
+		if w.ckpt != nil {
+			w.ckpt.restartIfDue(w.conn)
+		}
 	}
 }
 
@@ -125,7 +163,9 @@ func (w *writer) loop() {
 func (w *writer) run(batch []*request) {
 	live := 0
 	for _, r := range batch {
-		if r.err = r.ctx.Err(); r.err == nil {
+		if r.err = r.ctx.Err(); r.err != nil {
+			r.skipped = true
+		} else {
 			live++
 		}
 	}
@@ -133,28 +173,24 @@ func (w *writer) run(batch []*request) {
 		answer(batch, nil)
 		return
 	}
-	if _, err := w.tx.exec("BEGIN IMMEDIATE"); err != nil {
-		answer(batch, mapErr("begin", err))
-		return
+	savepoints := !w.hooked
+	ok, err := w.attempt(batch, savepoints)
+	if err == nil && !ok {
+		// A request failed without savepoints: undo the attempt and run
+		// the batch again, each request in its own savepoint.
+		w.rollback()
+		w.reruns.Add(1)
+		for _, r := range batch {
+			if !r.skipped {
+				r.err = nil
+			}
+		}
+		_, err = w.attempt(batch, true)
 	}
-	done := 0
-	for _, r := range batch {
-		if r.err != nil {
-			continue
-		}
-		if r.err = r.ctx.Err(); r.err != nil {
-			continue // ended while earlier requests ran: still not started
-		}
-		if err := w.runOne(r); err != nil {
-			// The transaction is no longer trustworthy (SQLite may have
-			// rolled it back on its own): nothing in it may commit.
-			w.rollback()
-			answer(batch, err)
-			return
-		}
-		if r.err == nil {
-			done++
-		}
+	if err != nil {
+		w.rollback()
+		answer(batch, err)
+		return
 	}
 	if _, err := w.tx.exec("COMMIT"); err != nil {
 		w.rollback()
@@ -162,9 +198,50 @@ func (w *writer) run(batch []*request) {
 		answer(batch, mapErr("commit", err))
 		return
 	}
+	done := 0
+	for _, r := range batch {
+		if r.err == nil {
+			done++
+		}
+	}
 	w.commits.Add(1)
 	w.committed.Add(int64(done))
 	answer(batch, nil)
+}
+
+// attempt begins a transaction and runs the batch's requests in it, leaving
+// it open for the caller to commit or roll back. With savepoints each request
+// runs in its own and a failing one is undone alone (its error in r.err);
+// without, attempt stops at the first failing request and reports ok false.
+// A returned error is a failure of the transaction itself, which dooms the
+// whole batch.
+func (w *writer) attempt(batch []*request, savepoints bool) (ok bool, err error) {
+	if _, err := w.tx.exec("BEGIN IMMEDIATE"); err != nil {
+		return false, mapErr("begin", err)
+	}
+	w.lost.Store(false)
+	for _, r := range batch {
+		if r.skipped {
+			continue
+		}
+		if r.err = r.ctx.Err(); r.err != nil {
+			r.skipped = true // ended while earlier requests ran: still not started
+			continue
+		}
+		if savepoints {
+			if err := w.runOne(r); err != nil {
+				return false, err
+			}
+		} else if r.err = w.call(r); r.err != nil {
+			return false, nil
+		}
+		if w.lost.Load() {
+			// The transaction ended under us (a request's statement rolled
+			// it back): what follows would run in autocommit mode.
+			return false, mapErr("write transaction", errors.New("transaction rolled back by a request"))
+		}
+	}
+	return true, nil
 }
 
 // runOne runs r.fn in a savepoint, setting r.err to its error (its work then

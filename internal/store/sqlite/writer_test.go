@@ -116,6 +116,33 @@ func TestBatchAnswersEachCallerWithItsOwnError(t *testing.T) {
 			t.Errorf("ticket %q stored = %v, want %v", hash, got, want)
 		}
 	}
+	if n := rig.w.reruns.Load(); n != 1 {
+		t.Errorf("batch with failing requests ran with savepoints %d times, want 1", n)
+	}
+}
+
+// A batch in which nothing fails runs once, without savepoints, and commits
+// every request.
+func TestHealthyBatchRunsOnce(t *testing.T) {
+	t.Parallel()
+	rig := newBatchRig(t)
+	if !rig.w.hooked {
+		t.Fatal("no rollback hook on the write connection")
+	}
+	ctx := t.Context()
+	batch := []*request{newRequest(ctx, insertTicket("a")), newRequest(ctx, insertTicket("b"))}
+	rig.w.run(batch)
+	for i, r := range batch {
+		if err := <-r.done; err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if !rig.read("a") || !rig.read("b") {
+		t.Fatal("healthy batch not stored")
+	}
+	if n := rig.w.reruns.Load(); n != 0 {
+		t.Fatalf("healthy batch rerun %d times", n)
+	}
 }
 
 // When the transaction itself is lost, no request of the batch may report
