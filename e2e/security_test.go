@@ -89,7 +89,7 @@ func TestPublishRejectsBadInputAndStoresNothing(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("x", n) }
 	cases := []struct {
 		name, body, field string
-		status           int
+		status            int
 	}{
 		{"no audience", `{"type":"t","title":"x"}`, "userId", 400},
 		{"two audiences", `{"userId":"v","userIds":["v"],"type":"t","title":"x"}`, "userId", 400},

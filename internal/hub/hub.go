@@ -122,6 +122,14 @@ func (h *Hub) Register(userID string) (*Conn, error) {
 	c := newConn(userID, h.opts.QueueSize)
 	s := h.shard(userID)
 	s.mu.Lock()
+	if h.draining.Load() {
+		// Drain began after the check above; it snapshots each shard under
+		// its lock, so a connection added now could be missed: refuse it.
+		s.mu.Unlock()
+		h.conns.Add(-1)
+		h.opts.Metrics.Rejected("draining")
+		return nil, ErrDraining
+	}
 	set := s.users[userID]
 	if max := h.opts.MaxConnsPerUser; max > 0 && len(set) >= max {
 		s.mu.Unlock()

@@ -37,10 +37,12 @@ type StreamOptions struct {
 // the client missed, then writes live events until the client leaves, its
 // token expires, or the hub ends it. It implements httpapi.Streamer.
 type Streamer struct {
-	hub   *Hub
-	store Store
-	opts  StreamOptions
-	wg    sync.WaitGroup // streams running after their handler returned
+	hub     *Hub
+	store   Store
+	opts    StreamOptions
+	mu      sync.Mutex
+	closing bool           // set by Wait: no stream may start
+	wg      sync.WaitGroup // streams being served, in a handler or on their own
 }
 
 // NewStreamer returns a Streamer over h and store.
@@ -84,14 +86,19 @@ func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID st
 	if !tokenExpiry.IsZero() && !time.Now().Before(tokenExpiry) {
 		return notify.Errorf(notify.CodeUnauth, "token expired")
 	}
+	if !s.begin() {
+		return ErrDraining
+	}
 	conn, err := s.hub.Register(userID)
 	if err != nil {
+		s.wg.Done()
 		return err
 	}
-	unregister := true
+	handedOff := false
 	defer func() {
-		if unregister {
+		if !handedOff {
 			s.hub.Unregister(conn)
+			s.wg.Done()
 		}
 	}()
 
@@ -145,18 +152,36 @@ func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID st
 	}
 	// The handler returns; the stream lives on in its own goroutine, which
 	// now owns the registration.
-	unregister = false
-	s.wg.Go(func() {
+	handedOff = true
+	go func() {
+		defer s.wg.Done()
 		defer out.close() // after Unregister: a client that sees the end is no longer counted
 		defer s.hub.Unregister(conn)
 		st.loop(ctx, conn, tokenExpiry)
-	})
+	}()
 	return nil
 }
 
-// Wait blocks until every stream taken over from net/http has ended (after
-// Hub.Drain, for a clean shutdown).
-func (s *Streamer) Wait() { s.wg.Wait() }
+// begin counts a stream in, unless Wait has been called.
+func (s *Streamer) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+// Wait refuses new streams and blocks until every stream has ended. Call it
+// after Hub.Drain, for a clean shutdown: streams taken over from net/http
+// are not waited for by http.Server.Shutdown.
+func (s *Streamer) Wait() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.wg.Wait()
+}
 
 func (s *Streamer) retry() time.Duration {
 	return s.opts.RetryMin + rand.N(s.opts.RetryMax-s.opts.RetryMin)
