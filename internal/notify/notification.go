@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -97,8 +98,12 @@ func (p *Publication) Validate() error {
 		return Errorf(CodeInvalid, "title: required")
 	case !utf8.ValidString(p.Title) || utf8.RuneCountInString(p.Title) > MaxTitleLen:
 		return Errorf(CodeInvalid, "title: must be valid UTF-8 of at most %d characters", MaxTitleLen)
+	case strings.ContainsRune(p.Title, 0):
+		return Errorf(CodeInvalid, "title: must not contain NUL")
 	case !utf8.ValidString(p.Message) || len(p.Message) > MaxMessageBytes:
 		return Errorf(CodeInvalid, "message: must be valid UTF-8 of at most %d bytes", MaxMessageBytes)
+	case strings.ContainsRune(p.Message, 0):
+		return Errorf(CodeInvalid, "message: must not contain NUL")
 	case !utf8.ValidString(p.Link) || len(p.Link) > MaxLinkBytes || hasControl(p.Link):
 		return Errorf(CodeInvalid, "link: must be at most %d bytes without control characters", MaxLinkBytes)
 	case !validKey(p.IdempotencyKey):

@@ -73,6 +73,8 @@ func TestPublicationValidateNamesTheField(t *testing.T) {
 		{"title", func(p *Publication) { p.Title = "" }},
 		{"title", func(p *Publication) { p.Title = strings.Repeat("é", 257) }},
 		{"message", func(p *Publication) { p.Message = strings.Repeat("m", 4097) }},
+		{"title", func(p *Publication) { p.Title = "a\x00b" }},
+		{"message", func(p *Publication) { p.Message = "a\x00b" }},
 		{"data", func(p *Publication) { p.Data = json.RawMessage(`[1]`) }},
 		{"data", func(p *Publication) { p.Data = json.RawMessage(`"s"`) }},
 		{"data", func(p *Publication) { p.Data = json.RawMessage(`{"a":"` + strings.Repeat("x", 16<<10) + `"}`) }},
