@@ -237,6 +237,20 @@ func (h *Hub) localUsers() []string {
 	return out
 }
 
+// resyncFrame, offered to a connection, makes it read from the store
+// whatever it may have missed.
+var resyncFrame = &Frame{}
+
+// Resync makes every local stream catch up from the store, and refreshes
+// every unread count. A bus calls it after it may have lost events without
+// a later event to reveal the gap (a reconnect to Redis, say).
+func (h *Hub) Resync() {
+	for i := range h.shards {
+		h.offerShard(&h.shards[i], resyncFrame)
+	}
+	h.counts.mark(notify.BroadcastStream)
+}
+
 // Connections returns the number of open connections on this instance.
 func (h *Hub) Connections() int { return int(h.conns.Load()) }
 

@@ -273,6 +273,9 @@ func (st *stream) appendStored(buf []byte, e notify.Event) []byte {
 // appendFrame appends a live frame: transient frames as they are; durable
 // ones only if new, after repairing any gap from the store.
 func (st *stream) appendFrame(ctx context.Context, buf []byte, f *Frame) ([]byte, error) {
+	if f == resyncFrame {
+		return st.repair(ctx, buf)
+	}
 	e := &f.Event
 	m := st.s.hub.opts.Metrics
 	if !e.Durable() {
@@ -292,6 +295,14 @@ func (st *stream) appendFrame(ctx context.Context, buf []byte, f *Frame) ([]byte
 		return append(buf, f.Body...), nil
 	}
 	// A gap: the bus lost or reordered something. The store is the truth.
+	return st.repair(ctx, buf)
+}
+
+// repair appends every event after the stream's position, read from the
+// store. It fails when there are more than the replay limit: the stream
+// then ends and the client resumes (and is told to reset).
+func (st *stream) repair(ctx context.Context, buf []byte) ([]byte, error) {
+	m := st.s.hub.opts.Metrics
 	limit := st.s.opts.ReplayLimit
 	evs, err := st.s.store.ReadEvents(ctx, st.userID, st.pos, limit+1)
 	if err != nil {

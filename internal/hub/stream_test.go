@@ -209,3 +209,17 @@ func TestStreamEndsOnDrain(t *testing.T) {
 		}
 	}
 }
+
+func TestResyncCatchesUpWithoutALaterEvent(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, StreamOptions{})
+	c := ts.connect(t, "u1", "")
+	c.expect(notify.EventConnected)
+	c.expect(notify.EventUnreadCount)
+	// Stored, but the bus lost the doorbell, and nothing follows it.
+	ts.store.add("u1", "notification", `{"lost":true}`)
+	ts.hub.Resync()
+	if ev := c.expect("notification"); ev.Data != `{"lost":true}` {
+		t.Fatalf("after resync got %+v", ev)
+	}
+}
