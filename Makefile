@@ -1,6 +1,6 @@
 # Herald — the two commands a newcomer needs:
 #   make run    runs Herald in developer mode on the embedded SQLite store
-#   make test   runs every test with the race detector
+#   make test   runs every test: Go with the race detector, then the JS client's
 GO ?= go
 
 .PHONY: run test build vet fuzz bench ci
@@ -9,6 +9,7 @@ run:
 	$(GO) run ./cmd/herald serve --dev
 
 test:
+	scripts/test-js.sh
 	$(GO) test -race -timeout 20m ./...
 
 build:
