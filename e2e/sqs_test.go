@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,6 +165,39 @@ func TestWorkerConsumesAndServesOnlyHealthAndMetrics(t *testing.T) {
 		page, err := a.Store.List(context.Background(), "ann", notify.ListQuery{Limit: 100})
 		return err == nil && len(page.Notifications) == len(bodies)
 	})
+}
+
+// A queue whose poison messages would have nowhere to go, or that cannot be
+// read, stops start-up with a line naming the setting.
+func TestQueueMisconfigurationStopsStartup(t *testing.T) {
+	t.Parallel()
+	srv := testenv.SQS(t)
+	noDLQ := srv.CreateQueue(t, nil)
+	for queue, want := range map[string]string{
+		noDLQ: "HERALD_SQS_DLQ (--sqs-dlq): required",
+		srv.Endpoint + "/123456789012/no-such-queue": "HERALD_QUEUE (--queue):",
+	} {
+		env := map[string]string{
+			"HERALD_DB":            "sqlite://" + filepath.Join(t.TempDir(), "herald.db"),
+			"HERALD_JWT_SECRET":    testSecret,
+			"HERALD_PUBLISHER_KEY": testKey,
+			"HERALD_QUEUE":         queue,
+			"HERALD_SQS_ENDPOINT":  srv.Endpoint,
+		}
+		cfg, _, err := config.Load(nil, func(k string) string { return env[k] }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+		if err == nil {
+			_ = a.Close()
+			t.Errorf("queue %s: started", queue)
+			continue
+		}
+		if got := err.Error(); !strings.HasPrefix(got, want) || strings.Contains(got, "\n") {
+			t.Errorf("queue %s: error %q, want one line starting %q", queue, got, want)
+		}
+	}
 }
 
 func maps(dst, src map[string]string) {

@@ -25,7 +25,7 @@ func (a *App) openQueue(ctx context.Context, m *metrics.Metrics) error {
 		Region: a.cfg.SQSRegion, Endpoint: a.cfg.SQSEndpoint, QueueURL: a.cfg.Queue, Logger: a.log,
 	})
 	if err != nil {
-		return fmt.Errorf("HERALD_SQS_REGION (--sqs-region): %w", err)
+		return fmt.Errorf("HERALD_QUEUE (--queue): %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, queueOpenTimeout)
 	defer cancel()

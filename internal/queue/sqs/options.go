@@ -103,6 +103,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.WaitTime == 0 {
 		o.WaitTime = DefaultWaitTime
 	}
+	// SQS counts in whole seconds, and 0 would be a short poll: a busy loop
+	// on an idle queue.
+	o.WaitTime = max(o.WaitTime.Round(time.Second), time.Second)
 	if o.BatchSize == 0 {
 		o.BatchSize = DefaultBatchSize
 	}
