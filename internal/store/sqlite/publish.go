@@ -53,7 +53,7 @@ func (s *Store) Publish(ctx context.Context, in notify.PublishInput) (notify.Pub
 	}
 
 	var out notify.PublishOutput
-	err := s.w.do(ctx, func(tx *wtx) error {
+	fn := func(tx *wtx) error {
 		out = notify.PublishOutput{}
 		now := s.now().UTC().Truncate(time.Microsecond)
 		if in.IdempotencyKey != "" {
@@ -103,11 +103,32 @@ func (s *Store) Publish(ctx context.Context, in notify.PublishInput) (notify.Pub
 		}
 		out.Receipts = receipts
 		return nil
-	})
-	if err != nil {
+	}
+	r := &request{ctx: ctx, fn: fn}
+	if isPlain(in) {
+		r.plain = &plainPublish{notes: in.Notifications, datas: datas, receipts: receipts, out: &out}
+	}
+	if err := s.w.doRequest(r); err != nil {
 		return notify.PublishOutput{}, mapErr("publish", err)
 	}
 	return out, nil
+}
+
+// isPlain reports whether in can be stored by publishMany: no idempotency
+// key and nothing to collapse.
+func isPlain(in notify.PublishInput) bool {
+	if in.IdempotencyKey != "" {
+		return false
+	}
+	for _, n := range in.Notifications {
+		if n.UserID == notify.BroadcastStream {
+			continue // a broadcast is never collapsed
+		}
+		if n.CollapseKey != "" || in.CollapseKey != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // lookupIdempotency returns the receipts stored under key if it was stored

@@ -34,6 +34,8 @@ type writer struct {
 	stopped  chan struct{}
 	tx       *wtx
 	ckpt     *checkpointer // nil: no background checkpoints (tests)
+	pubSQL   publishSQL
+	run1     []*plainPublish // scratch for attempt
 
 	// hooked reports that lost is maintained by a rollback hook on conn;
 	// without it every batch runs with savepoints.
@@ -56,8 +58,11 @@ type request struct {
 	ctx     context.Context
 	fn      func(tx *wtx) error
 	err     error
-	skipped bool       // ctx ended before fn ran: err is ctx.Err()
-	done    chan error // buffered 1
+	skipped bool // ctx ended before fn ran: err is ctx.Err()
+	// plain, when set, lets a pass without savepoints run this request
+	// together with neighbouring plain publishes (publishMany) instead of fn.
+	plain *plainPublish
+	done  chan error // buffered 1
 }
 
 // startWriter returns a running writer that owns conn.
@@ -104,10 +109,17 @@ func newWriter(conn *sql.Conn, maxBatch int, log *slog.Logger) *writer {
 // ctx does meanwhile, so that a nil error always means committed. After stop,
 // do returns errClosed.
 func (w *writer) do(ctx context.Context, fn func(tx *wtx) error) error {
+	return w.doRequest(&request{ctx: ctx, fn: fn})
+}
+
+// doRequest is do for a request built by the caller (fn set, and plain
+// when it is a plain publish).
+func (w *writer) doRequest(r *request) error {
+	ctx := r.ctx
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	r.done = make(chan error, 1)
 	select {
 	case w.reqs <- r:
 	case <-ctx.Done():
@@ -220,7 +232,8 @@ func (w *writer) attempt(batch []*request, savepoints bool) (ok bool, err error)
 		return false, mapErr("begin", err)
 	}
 	w.lost.Store(false)
-	for _, r := range batch {
+	for i := 0; i < len(batch); i++ {
+		r := batch[i]
 		if r.skipped {
 			continue
 		}
@@ -228,7 +241,25 @@ func (w *writer) attempt(batch []*request, savepoints bool) (ok bool, err error)
 			r.skipped = true // ended while earlier requests ran: still not started
 			continue
 		}
-		if savepoints {
+		if !savepoints && r.plain != nil {
+			// r and the plain publishes right after it, in one go.
+			run := append(w.run1[:0], r.plain)
+			for i+1 < len(batch) && batch[i+1].plain != nil {
+				next := batch[i+1]
+				if next.err = next.ctx.Err(); next.err != nil {
+					next.skipped = true
+				} else {
+					run = append(run, next.plain)
+				}
+				i++
+			}
+			err := w.callMany(run)
+			clear(run)
+			w.run1 = run[:0]
+			if err != nil {
+				return false, nil
+			}
+		} else if savepoints {
 			if err := w.runOne(r); err != nil {
 				return false, err
 			}
@@ -273,6 +304,18 @@ func (w *writer) call(r *request) (err error) {
 		}
 	}()
 	return r.fn(w.tx)
+}
+
+// callMany runs publishMany for a run of plain publishes, turning a panic
+// into an error like call.
+func (w *writer) callMany(run []*plainPublish) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.log.Error("sqlite store: write request panicked", "panic", p)
+			err = fmt.Errorf("write request panicked: %v", p)
+		}
+	}()
+	return publishMany(w.tx, &w.pubSQL, run)
 }
 
 // rollback ends a failed transaction. It fails harmlessly with "no

@@ -1,0 +1,147 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/herald-notify/herald/internal/notify"
+)
+
+// plainPublish is a Publish without idempotency key or collapse, prepared by
+// the caller: the writer may store the notifications of a run of such
+// requests with a few multi-row statements (publishMany) instead of three
+// statements per notification. The request's fn does the same work alone,
+// for the savepoint pass.
+type plainPublish struct {
+	notes    []notify.Notification
+	datas    []json.RawMessage // each notification's event data
+	receipts []notify.Receipt
+	out      *notify.PublishOutput // set by publishMany
+}
+
+// Column counts of the multi-row statements.
+const (
+	notificationCols = 9
+	eventCols        = 5
+)
+
+// The cached multi-row statements insert 64, 16, 4 or 1 rows (chunk i
+// inserts maxChunkRows>>(2*i)): a run is split greedily into few statements,
+// and few distinct statements are prepared.
+const (
+	maxChunkRows = 64
+	chunkSizes   = 4
+)
+
+// multiRowSQL returns head followed by rows groups of cols placeholders.
+func multiRowSQL(head string, cols, rows int) string {
+	group := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	var b strings.Builder
+	b.Grow(len(head) + rows*(len(group)+2))
+	b.WriteString(head)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(group)
+	}
+	return b.String()
+}
+
+// execRows runs head … VALUES over args (cols values per row) in chunks.
+func execRows(tx *wtx, queries *[chunkSizes]string, head string, cols int, args []any) error {
+	for len(args) > 0 {
+		rows := len(args) / cols
+		for i := range chunkSizes {
+			n := maxChunkRows >> (2 * i)
+			if n > rows {
+				continue
+			}
+			if queries[i] == "" {
+				queries[i] = multiRowSQL(head, cols, n)
+			}
+			if _, err := tx.exec(queries[i], args[:n*cols]...); err != nil {
+				return err
+			}
+			args = args[n*cols:]
+			break
+		}
+	}
+	return nil
+}
+
+// publishSQL caches the text of the multi-row statements.
+type publishSQL struct {
+	notifications, events [chunkSizes]string
+}
+
+// The multi-row INSERTs are OR ROLLBACK: a conflict (a duplicate id) ends
+// the whole transaction, which the writer then reruns with savepoints
+// anyway, and in exchange SQLite keeps no statement journal (a copy of
+// every page the statement changes) for undoing the statement alone.
+const (
+	insertNotificationsHead = `INSERT OR ROLLBACK INTO notifications
+		(id, user_id, type, title, message, data, link, collapse_key, created_at) VALUES `
+	insertEventsHead = `INSERT OR ROLLBACK INTO events(stream, seq, name, data, created_at) VALUES `
+)
+
+// publishMany stores the notifications of ps in order, as the ps would one
+// after the other, and sets each one's output. On error the transaction
+// holds part of the work and must be rolled back.
+func publishMany(tx *wtx, q *publishSQL, ps []*plainPublish) error {
+	total := 0
+	for _, p := range ps {
+		total += len(p.notes)
+	}
+	args := make([]any, 0, total*notificationCols)
+	counts := make(map[string]int64, total)
+	var order []string // streams in order of first appearance
+	for _, p := range ps {
+		for _, n := range p.notes {
+			var data any
+			if n.Data != nil {
+				data = []byte(n.Data)
+			}
+			args = append(args, n.ID, n.UserID, n.Type, n.Title, n.Message, data, n.Link, nil, micros(n.CreatedAt))
+			if counts[n.UserID] == 0 {
+				order = append(order, n.UserID)
+			}
+			counts[n.UserID]++
+		}
+	}
+	if err := execRows(tx, &q.notifications, insertNotificationsHead, notificationCols, args); err != nil {
+		return fmt.Errorf("insert notifications: %w", err)
+	}
+	// Advance each stream once by its count; the run's events take the
+	// positions from the old head on, in order.
+	next := make(map[string]int64, len(order))
+	for _, stream := range order {
+		var last int64
+		if err := tx.queryRow(`INSERT INTO streams(stream, last_seq, pruned_seq) VALUES (?, ?, 0)
+			ON CONFLICT(stream) DO UPDATE SET last_seq = last_seq + excluded.last_seq
+			RETURNING last_seq`, stream, counts[stream]).Scan(&last); err != nil {
+			return fmt.Errorf("advance stream: %w", err)
+		}
+		next[stream] = last - counts[stream] + 1
+	}
+	args = args[:0]
+	for _, p := range ps {
+		evs := make([]notify.Event, len(p.notes))
+		for i, n := range p.notes {
+			seq := next[n.UserID]
+			next[n.UserID] = seq + 1
+			evs[i] = notify.Event{
+				UserID: n.UserID, Seq: seq, Name: notify.EventNotification, Data: p.datas[i],
+				CreatedAt: n.CreatedAt.UTC().Truncate(time.Microsecond),
+			}
+			args = append(args, n.UserID, seq, notify.EventNotification, []byte(p.datas[i]), micros(evs[i].CreatedAt))
+		}
+		*p.out = notify.PublishOutput{Receipts: p.receipts, Events: evs}
+	}
+	if err := execRows(tx, &q.events, insertEventsHead, eventCols, args); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
