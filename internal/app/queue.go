@@ -30,12 +30,14 @@ func (a *App) openQueue(ctx context.Context, m *metrics.Metrics) error {
 	ctx, cancel := context.WithTimeout(ctx, queueOpenTimeout)
 	defer cancel()
 	c, err := sqs.New(ctx, sqs.Options{
-		QueueURL:  a.cfg.Queue,
-		DLQURL:    a.cfg.SQSDLQ,
-		Client:    client,
-		Publisher: a.Service,
-		Metrics:   m,
-		Logger:    a.log,
+		QueueURL:   a.cfg.Queue,
+		DLQURL:     a.cfg.SQSDLQ,
+		Pollers:    a.cfg.SQSPollers,
+		Processors: a.cfg.SQSProcessors,
+		Client:     client,
+		Publisher:  a.Service,
+		Metrics:    m,
+		Logger:     a.log,
 	})
 	switch {
 	case errors.Is(err, sqs.ErrNoDeadLetter):

@@ -41,6 +41,11 @@ type Config struct {
 	SQSDLQ string
 	// SQSRegion is the AWS region (HERALD_SQS_REGION, else AWS_REGION).
 	SQSRegion string
+	// SQSPollers is the number of concurrent long polls (HERALD_SQS_POLLERS).
+	SQSPollers int
+	// SQSProcessors is the number of messages published concurrently
+	// (HERALD_SQS_PROCESSORS).
+	SQSProcessors int
 
 	// JWTSecret is the HS256 key of subscriber tokens (HERALD_JWT_SECRET), at
 	// least MinJWTSecretBytes. Required unless Dev or JWKSURL is set.

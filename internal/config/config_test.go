@@ -46,7 +46,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		Addr: ":8080", DB: "sqlite://herald.db", Bus: "memory",
 		PingInterval: 30 * time.Second, WriteTimeout: 10 * time.Second, QueueSize: 64,
-		MaxConnsPerUser: 10, MaxConns: 0, ReplayLimit: 10000, Retention: 7 * 24 * time.Hour,
+		MaxConnsPerUser: 10, MaxConns: 0, ReplayLimit: 10000, SQSPollers: 1, SQSProcessors: 10, Retention: 7 * 24 * time.Hour,
 		DrainTimeout: 30 * time.Second, LogLevel: "info", LogFormat: "json",
 	}
 	if c.InstanceID == "" {
