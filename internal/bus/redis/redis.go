@@ -85,7 +85,7 @@ type Bus struct {
 	sink   atomic.Pointer[func([]notify.Event)]
 	closed atomic.Bool
 
-	mu   sync.Mutex     // guards ps and the start and stop of run
+	mu   sync.Mutex      // guards ps and the start and stop of run
 	ps   *goredis.PubSub // nil before Subscribe
 	done chan struct{}   // closed when run returns
 }
