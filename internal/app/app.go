@@ -12,11 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/herald-notify/herald/internal/auth"
 	"github.com/herald-notify/herald/internal/bus/memory"
+	redisbus "github.com/herald-notify/herald/internal/bus/redis"
 	"github.com/herald-notify/herald/internal/config"
 	"github.com/herald-notify/herald/internal/httpapi"
 	"github.com/herald-notify/herald/internal/hub"
@@ -65,6 +67,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	switch {
 	case cfg.Bus == "memory":
 		a.Bus = memory.New()
+	case strings.HasPrefix(cfg.Bus, "redis://") || strings.HasPrefix(cfg.Bus, "rediss://"):
+		b, err := redisbus.New(ctx, cfg.Bus, redisbus.Options{
+			// Runs on the bus's goroutine, which Subscribe (below, after
+			// a.Hub is set) starts: after every (re)subscription the
+			// streams catch up on what Redis may have dropped meanwhile.
+			OnSubscribe: func() { a.Hub.Resync() },
+			Logger:      log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("HERALD_BUS (--bus): %s: %w", redacted(cfg.Bus), oneLine(err))
+		}
+		a.Bus = b
 	default:
 		return nil, fmt.Errorf("HERALD_BUS (--bus): %q is not supported by this build", cfg.Bus)
 	}
