@@ -37,9 +37,10 @@ const (
 	// commit.
 	restartFrames = 10000
 	// restartBusyTimeout bounds how long a RESTART waits for readers still
-	// on an old snapshot: the writer waits meanwhile, so it gives up early
-	// and tries again after a later batch.
-	restartBusyTimeout = 100 * time.Millisecond
+	// on an old snapshot (reads take milliseconds): the writer waits
+	// meanwhile, so it gives up early and tries again once the next PASSIVE
+	// checkpoint asks again.
+	restartBusyTimeout = 20 * time.Millisecond
 )
 
 // checkpointer runs PASSIVE checkpoints on its own connection until stop.
@@ -118,6 +119,7 @@ func (c *checkpointer) restartIfDue(conn *sql.Conn) {
 		return
 	}
 	defer c.mu.Unlock()
+	c.restart.Store(false) // at most one attempt per PASSIVE run
 	ctx := context.Background()
 	// A short busy timeout: RESTART waits for readers on an old snapshot.
 	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(restartBusyTimeout.Milliseconds(), 10)); err != nil {
@@ -135,7 +137,6 @@ func (c *checkpointer) restartIfDue(conn *sql.Conn) {
 		return
 	}
 	if busy == 0 {
-		c.restart.Store(false)
 		c.restarts.Add(1)
 	}
 }

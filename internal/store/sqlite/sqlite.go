@@ -4,8 +4,10 @@
 //
 // Durability: with Synchronous "FULL" (the default) every method that returns
 // nil has been fsync'd, so an acknowledged publish survives kill -9 and power
-// loss. Concurrent writes share one transaction and one fsync (group commit),
-// each in its own savepoint, so a failing request never affects another.
+// loss. Concurrent writes share one transaction and one fsync (group commit);
+// a failing request never affects another (the batch is rerun with each
+// request in its own savepoint). WAL checkpoints run in the background, off
+// the commit path (checkpoint.go).
 //
 // Contexts: a write's ctx is honoured until the writer takes the request
 // into a batch; a caller whose ctx ends first gets ctx.Err() and its work is
