@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,7 +22,8 @@ const DefaultRedis = "redis://127.0.0.1:6379/0"
 const redisHow = "start Redis (scripts/services.sh) or set HERALD_TEST_REDIS"
 
 // Redis returns a HERALD_BUS URL for this test: the server named by
-// HERALD_TEST_REDIS (default DefaultRedis) with a channel parameter unique
+// HERALD_TEST_REDIS (a URL; else HERALD_TEST_REDIS_HOST and _PORT, as for
+// scripts/services.sh; else DefaultRedis) with a channel parameter unique
 // to the test (?channel=herald_t_…). Pub/Sub channels are global to a Redis
 // server, whatever the DB number, so the channel is what keeps parallel
 // tests (and a developer's running Herald) from hearing each other. When
@@ -29,6 +31,10 @@ const redisHow = "start Redis (scripts/services.sh) or set HERALD_TEST_REDIS"
 func Redis(t testing.TB) string {
 	t.Helper()
 	raw := os.Getenv("HERALD_TEST_REDIS")
+	if h, p := os.Getenv("HERALD_TEST_REDIS_HOST"), os.Getenv("HERALD_TEST_REDIS_PORT"); raw == "" && (h != "" || p != "") {
+		// The variables scripts/services.sh starts Redis with.
+		raw = "redis://" + net.JoinHostPort(cmp.Or(h, "127.0.0.1"), cmp.Or(p, "6379")) + "/0"
+	}
 	if raw == "" {
 		raw = DefaultRedis
 	}

@@ -291,3 +291,35 @@ func TestURL(t *testing.T) {
 		_ = b.Close()
 	}
 }
+
+// BenchmarkRoundTrip measures one Publish on one Bus until another Bus's
+// sink has the event (a notification of about 300 bytes).
+func BenchmarkRoundTrip(b *testing.B) {
+	url := testenv.Redis(b)
+	recv := make(chan []notify.Event, 1)
+	bus := func(sink func([]notify.Event)) *Bus {
+		subscribed := make(chan struct{}, 1)
+		x, err := New(context.Background(), url, Options{OnSubscribe: func() { subscribed <- struct{}{} }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = x.Close() })
+		if err := x.Subscribe(sink); err != nil {
+			b.Fatal(err)
+		}
+		<-subscribed
+		return x
+	}
+	a := bus(func([]notify.Event) {})
+	bus(func(evs []notify.Event) { recv <- evs })
+	evs := []notify.Event{{UserID: "user-123456", Seq: 1, Name: "notification",
+		Data: json.RawMessage(`{"id":"01jabcdefghjkmnpqrstvwxyz0","type":"comment","title":"New comment","message":"` +
+			strings.Repeat("x", 200) + `","data":{"postId":42},"link":"/posts/42"}`), CreatedAt: time.Now()}}
+	ctx := context.Background()
+	for b.Loop() {
+		if err := a.Publish(ctx, evs); err != nil {
+			b.Fatal(err)
+		}
+		<-recv
+	}
+}
