@@ -6,14 +6,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/herald-notify/herald/internal/store/migration"
 )
 
 // migrations holds the schema as numbered files, NNNN_name.sql, applied in
@@ -45,39 +43,8 @@ func Migrate(ctx context.Context, url string) error {
 	return nil
 }
 
-// migration is one numbered schema file.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var out []migration
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("migration %q: name must be NNNN_name.sql", name)
-		}
-		b, err := migrations.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %q: %w", name, err)
-		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("migration version %d used twice", out[i].version)
-		}
-	}
-	return out, nil
+func loadMigrations() ([]migration.Migration, error) {
+	return migration.Load(migrations, "migrations")
 }
 
 // migrate applies pending migrations and creates the epoch. It holds a
@@ -113,19 +80,19 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, now func() time.Time) erro
 		return mapErr("read schema version", err)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($1, $2, $3)",
-				m.version, m.name, now())
+				m.Version, m.Name, now())
 			return err
 		})
 		if err != nil {
-			return mapErr("apply "+m.name, err)
+			return mapErr("apply "+m.Name, err)
 		}
 	}
 	epoch, err := newEpoch()

@@ -7,11 +7,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/herald-notify/herald/internal/store/migration"
 )
 
 // migrations holds the schema as numbered files, NNNN_name.sql, applied in
@@ -37,39 +35,8 @@ func Migrate(ctx context.Context, path string) error {
 	return migrate(ctx, db, time.Now)
 }
 
-// migration is one numbered schema file.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var out []migration
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("migration %q: name must be NNNN_name.sql", name)
-		}
-		b, err := migrations.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %q: %w", name, err)
-		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("migration version %d used twice", out[i].version)
-		}
-	}
-	return out, nil
+func loadMigrations() ([]migration.Migration, error) {
+	return migration.Load(migrations, "migrations")
 }
 
 // migrate applies pending migrations and creates the epoch, in one
@@ -106,15 +73,15 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) (err error) 
 		return mapErr("migrate: read version", err)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		if _, err := conn.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", m.name, err)
+		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
 		}
 		if _, err := conn.ExecContext(ctx,
 			"INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
-			m.version, m.name, now().UnixMicro()); err != nil {
+			m.Version, m.Name, now().UnixMicro()); err != nil {
 			return mapErr("migrate: record version", err)
 		}
 	}
