@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,7 +18,9 @@ type Service struct {
 	log   *slog.Logger
 	obs   Observer
 	ids   IDGen
-	now   func() time.Time
+
+	busWarned atomic.Int64 // unix ns of the last bus failure logged
+	now       func() time.Time
 }
 
 // Observer receives the Service's measurements (internal/metrics implements
@@ -174,8 +177,12 @@ func (s *Service) ring(ctx context.Context, evs []Event) {
 	// should still ring.
 	if err := s.bus.Publish(context.WithoutCancel(ctx), evs); err != nil {
 		s.obs.Error("bus")
-		s.log.Warn("bus publish failed; streams will catch up from the store",
-			"events", len(evs), "err", err)
+		// At most one line a second: an outage fails every publish.
+		now := time.Now().UnixNano()
+		if last := s.busWarned.Load(); now-last >= int64(time.Second) && s.busWarned.CompareAndSwap(last, now) {
+			s.log.Warn("bus publish failed; streams will catch up from the store (counted in herald_errors_total{kind=\"bus\"})",
+				"events", len(evs), "err", err)
+		}
 	}
 }
 

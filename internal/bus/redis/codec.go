@@ -76,6 +76,9 @@ func decode(msg string) (origin [originLen]byte, evs []notify.Event, err error) 
 	}
 	copy(origin[:], r.take(originLen))
 	n := r.uvarint()
+	if !r.bad && n == 0 && r.i == len(r.s) {
+		return origin, nil, nil // a resync request (encodeResync)
+	}
 	if r.bad || n == 0 || n > uint64(len(r.s)-r.i)/minEventLen {
 		return origin, nil, errMalformed
 	}
@@ -171,6 +174,12 @@ const maxMessage = 1 << 20
 
 // encode splits evs into messages of at most about maxMessage bytes (one
 // event larger than that travels alone) and returns their encodings.
+// encodeResync returns a message of no events: a request that every other
+// instance catch up from the store.
+func encodeResync(origin [originLen]byte) []byte {
+	return appendHeader(nil, origin, 0)
+}
+
 func encode(origin [originLen]byte, evs []notify.Event) [][]byte {
 	var msgs [][]byte
 	for start := 0; start < len(evs); {

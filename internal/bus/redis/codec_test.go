@@ -84,18 +84,26 @@ func TestEncodeSplitsLargeBatchesInOrder(t *testing.T) {
 	sameEvents(t, got, evs)
 }
 
+func TestResyncRequestRoundTrips(t *testing.T) {
+	t.Parallel()
+	origin, evs, err := decode(string(encodeResync([originLen]byte{7})))
+	if err != nil || evs != nil || origin != ([originLen]byte{7}) {
+		t.Fatalf("decode(resync) = %v, %v, %v", origin, evs, err)
+	}
+}
+
 func TestDecodeRefusesMalformedMessages(t *testing.T) {
 	t.Parallel()
 	good := string(encode([originLen]byte{9}, sampleEvents())[0])
 	cases := map[string]string{
-		"empty":         "",
-		"json":          `[{"n":"notification"}]`,
-		"version 2":     "\x02" + good[1:],
-		"no events":     "\x01" + good[1:1+originLen] + "\x00",
-		"huge count":    "\x01" + good[1:1+originLen] + "\xff\xff\xff\xff\x0f",
-		"trailing byte": good + "x",
-		"bad nanos":     "\x01" + good[1:1+originLen] + "\x01\x01u\x02\x01n\x00\x00\x80\x94\xeb\xdc\x03",
-		"overlong int":  "\x01" + good[1:1+originLen] + "\x01\x01u\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f",
+		"empty":               "",
+		"json":                `[{"n":"notification"}]`,
+		"version 2":           "\x02" + good[1:],
+		"no events, trailing": "\x01" + good[1:1+originLen] + "\x00x",
+		"huge count":          "\x01" + good[1:1+originLen] + "\xff\xff\xff\xff\x0f",
+		"trailing byte":       good + "x",
+		"bad nanos":           "\x01" + good[1:1+originLen] + "\x01\x01u\x02\x01n\x00\x00\x80\x94\xeb\xdc\x03",
+		"overlong int":        "\x01" + good[1:1+originLen] + "\x01\x01u\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f",
 	}
 	for i := 1; i < len(good); i += 7 {
 		cases[fmt.Sprint("truncated at ", i)] = good[:i]

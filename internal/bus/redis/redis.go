@@ -85,6 +85,13 @@ type Bus struct {
 	sink   atomic.Pointer[func([]notify.Event)]
 	closed atomic.Bool
 
+	// After a failed PUBLISH, publishes skip Redis until openUntil (unix
+	// ns) instead of each waiting out the timeout; missed records that
+	// other instances may lack events, so the next successful publish is
+	// followed by a resync message.
+	openUntil atomic.Int64
+	missed    atomic.Bool
+
 	mu   sync.Mutex      // guards ps and the start and stop of run
 	ps   *goredis.PubSub // nil before Subscribe
 	done chan struct{}   // closed when run returns
@@ -185,7 +192,17 @@ func (b *Bus) Publish(ctx context.Context, evs []notify.Event) error {
 	if sink := b.sink.Load(); sink != nil {
 		(*sink)(evs)
 	}
+	if until := b.openUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		b.missed.Store(true)
+		return errUnavailable
+	}
 	msgs := encode(b.origin, evs)
+	if b.missed.Load() {
+		// Others may have missed events while Redis was unreachable and
+		// may still be subscribed (no resubscription to tell them): ask
+		// them to catch up from the store, after these events.
+		msgs = append(msgs, encodeResync(b.origin))
+	}
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	var err error
@@ -200,10 +217,17 @@ func (b *Bus) Publish(ctx context.Context, evs []notify.Event) error {
 		})
 	}
 	if err != nil {
+		b.openUntil.Store(time.Now().Add(b.timeout).UnixNano())
+		b.missed.Store(true)
 		return fmt.Errorf("redis bus: publish: %w", err)
 	}
+	b.openUntil.Store(0)
+	b.missed.Store(false)
 	return nil
 }
+
+// errUnavailable is returned while publishes skip Redis after a failure.
+var errUnavailable = errors.New("redis bus: publish skipped: redis failed within the last timeout")
 
 // Subscribe sets the sink and, on the first call, subscribes to the channel
 // and starts the delivery goroutine; a later call only replaces the sink.
@@ -270,6 +294,12 @@ func (b *Bus) deliver(payload string) {
 		return
 	}
 	if origin == b.origin {
+		return
+	}
+	if evs == nil { // a resync request: the sender missed some publishes
+		if b.onSub != nil {
+			b.onSub()
+		}
 		return
 	}
 	if sink := b.sink.Load(); sink != nil {

@@ -323,3 +323,52 @@ func BenchmarkRoundTrip(b *testing.B) {
 		<-recv
 	}
 }
+
+// TestPublisherThatMissedAsksOthersToResync: while a publisher cannot reach
+// Redis, instances that stayed subscribed miss its events without any
+// resubscription to tell them; its first successful publish afterwards
+// asks them to catch up from the store. Meanwhile publishes fail fast.
+func TestPublisherThatMissedAsksOthersToResync(t *testing.T) {
+	t.Parallel()
+	url := testenv.Redis(t)
+	proxy, via := testenv.RedisProxy(t, url)
+	a := open(t, via) // publishes through the proxy
+	b := open(t, url) // stays subscribed throughout
+
+	proxy.Cut()
+	ev := func(seq int64) notify.Event {
+		return notify.Event{UserID: "u", Seq: seq, Name: "notification", Data: json.RawMessage(`{}`)}
+	}
+	if err := a.Publish(context.Background(), []notify.Event{ev(1)}); err == nil {
+		t.Fatal("Publish succeeded with Redis unreachable")
+	}
+	start := time.Now()
+	if err := a.Publish(context.Background(), []notify.Event{ev(2)}); !errors.Is(err, errUnavailable) {
+		t.Fatalf("second Publish during the outage: %v, want the fast failure", err)
+	}
+	if d := time.Since(start); d > a.timeout/2 {
+		t.Logf("fast failure took %v", d) // informative only: no timed assertion
+	}
+	proxy.Restore()
+	// The skip window ends after the timeout; then a publish goes through,
+	// followed by the resync request.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := a.Publish(context.Background(), []notify.Event{ev(3)})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("publish never recovered: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // waiting out the skip window; no signal exists
+	}
+	if evs := b.next(t); evs[0].Seq != 3 {
+		t.Fatalf("b got seq %d, want 3", evs[0].Seq)
+	}
+	select {
+	case <-b.subs:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no resync request reached b")
+	}
+}
