@@ -114,9 +114,12 @@ func publishLevel(ctx context.Context, opts *PublishOptions, base string, users 
 					errs.add(err)
 					return
 				}
+				// A request started before the end runs to its answer (on
+				// ctx, not runCtx): every publish counts as acked or failed,
+				// and each level publishes at least once per worker.
 				t0 := time.Now()
-				if err := pub.publish(runCtx, body); err != nil {
-					if runCtx.Err() == nil { // not the request cut off at the end
+				if err := pub.publish(ctx, body); err != nil {
+					if ctx.Err() == nil {
 						errs.add(err)
 					}
 					continue
