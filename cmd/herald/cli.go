@@ -74,7 +74,7 @@ func (e *Env) run(ctx context.Context, args []string) int {
 	}
 	cmd, ok := findCommand(name)
 	if !ok {
-		fmt.Fprintf(e.Stderr, "herald: unknown command %q (see herald help)\n", name)
+		e.warnf("herald: unknown command %q (see herald help)\n", name)
 		return exitUsage
 	}
 	err := cmd.run(ctx, e, args)
@@ -87,11 +87,17 @@ func (e *Env) run(ctx context.Context, args []string) int {
 		}
 		return exitOK
 	}
-	fmt.Fprintf(e.Stderr, "herald %s: %s\n", cmd.name, oneLine(err.Error()))
+	e.warnf("herald %s: %s\n", cmd.name, oneLine(err.Error()))
 	if isUsage(err) {
 		return exitUsage
 	}
 	return exitRuntime
+}
+
+// warnf writes a diagnostic to e.Stderr. A failed write is dropped: stderr
+// is where failures are reported, so there is nowhere left to report it.
+func (e *Env) warnf(format string, args ...any) {
+	_, _ = fmt.Fprintf(e.Stderr, format, args...)
 }
 
 func (e *Env) help(args []string) int {
@@ -103,7 +109,7 @@ func (e *Env) help(args []string) int {
 	}
 	cmd, ok := findCommand(args[0])
 	if !ok {
-		fmt.Fprintf(e.Stderr, "herald help: unknown command %q\n", args[0])
+		e.warnf("herald help: unknown command %q\n", args[0])
 		return exitUsage
 	}
 	if err := writeCommandHelp(e.Stdout, cmd); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/herald-notify/herald/internal/config"
 )
@@ -59,11 +58,11 @@ func cmdMigrate(ctx context.Context, e *Env, args []string) error {
 // secrets generated for this run, as lines to paste into another shell
 // (herald send and herald token need them).
 func printDevBanner(e *Env, cfg *config.Config, generated []string) {
-	fmt.Fprintln(e.Stderr, "herald: developer mode: not for production")
+	e.warnf("herald: developer mode: not for production\n")
 	if len(generated) == 0 {
 		return
 	}
-	fmt.Fprintln(e.Stderr, "herald: secrets generated for this run; to use herald send and herald token, or keep them across restarts:")
+	e.warnf("herald: secrets generated for this run; to use herald send and herald token, or keep them across restarts:\n")
 	for _, name := range generated {
 		var v config.Secret
 		switch name {
@@ -72,6 +71,6 @@ func printDevBanner(e *Env, cfg *config.Config, generated []string) {
 		case "HERALD_PUBLISHER_KEY":
 			v = cfg.PublisherKey
 		}
-		fmt.Fprintf(e.Stderr, "  export %s=%s\n", name, string(v))
+		e.warnf("  export %s=%s\n", name, string(v))
 	}
 }

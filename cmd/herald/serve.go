@@ -38,14 +38,16 @@ func printDevQuickstart(env *Env, cfg *config.Config, addr string) error {
 		return fmt.Errorf("mint dev token: %w", err)
 	}
 	base := "http://" + localAddr(addr)
-	fmt.Fprintf(env.Stdout, `Herald is running (developer mode) on %[1]s
+	if _, err := fmt.Fprintf(env.Stdout, `Herald is running (developer mode) on %[1]s
   demo inbox page:   %[1]s/
   publisher key:     %[2]s
   token for "u1":    %[3]s (24h)
 Try it:
   curl -N -H "Authorization: Bearer %[3]s" %[1]s/api/notifications/sse
   HERALD_PUBLISHER_KEY=%[2]s herald send --url %[1]s --user u1 --title hi
-`, base, string(cfg.PublisherKey), token)
+`, base, string(cfg.PublisherKey), token); err != nil {
+		return fmt.Errorf("print dev quickstart: %w", err)
+	}
 	return nil
 }
 
@@ -83,6 +85,6 @@ func runMigrate(ctx context.Context, cfg *config.Config, env *Env) error {
 	if err := app.Migrate(ctx, cfg); err != nil {
 		return err
 	}
-	fmt.Fprintln(env.Stdout, "migrations applied")
-	return nil
+	_, err := fmt.Fprintln(env.Stdout, "migrations applied")
+	return err
 }
