@@ -9,58 +9,85 @@ import (
 // The WriteText methods print a result as a human-readable table. The JSON
 // encoding of the result types is the machine-readable form (--json).
 
+// table writes aligned rows through a tabwriter and keeps the first write
+// error, which flush returns.
+type table struct {
+	tw  *tabwriter.Writer
+	err error
+}
+
+func newTable(w io.Writer, flags uint) *table {
+	return &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', flags)}
+}
+
+func (t *table) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.tw, format, args...)
+	}
+}
+
+// row writes the key k and its formatted value as one row.
+func (t *table) row(k, format string, args ...any) {
+	t.printf("%s\t"+format+"\n", append([]any{k}, args...)...)
+}
+
+func (t *table) flush() error {
+	if t.err != nil {
+		return t.err
+	}
+	return t.tw.Flush()
+}
+
 // WriteText writes r as a table to w.
 func (r *IdleResult) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, args...)...) }
-	row("idle streams", "%d over %d users", r.Conns, r.Users)
-	row("connected", "%d (failed %d, dropped while idle %d)", r.Connected, r.Failed, r.Dropped)
+	t := newTable(w, 0)
+	t.row("idle streams", "%d over %d users", r.Conns, r.Users)
+	t.row("connected", "%d (failed %d, dropped while idle %d)", r.Connected, r.Failed, r.Dropped)
 	if r.FirstError != "" {
-		row("first error", "%s", r.FirstError)
+		t.row("first error", "%s", r.FirstError)
 	}
-	row("time to connect all", "%.2f s", r.ConnectSeconds)
-	row("connect latency", "%s", quantiles(r.ConnectLatency))
+	t.row("time to connect all", "%.2f s", r.ConnectSeconds)
+	t.row("connect latency", "%s", quantiles(r.ConnectLatency))
 	if r.RSSBefore >= 0 && r.RSSAfter >= 0 {
-		row("server RSS", "%s before, %s after", mib(r.RSSBefore), mib(r.RSSAfter))
-		row("RSS per connection", "%.1f KiB", r.RSSPerConn/1024)
+		t.row("server RSS", "%s before, %s after", mib(r.RSSBefore), mib(r.RSSAfter))
+		t.row("RSS per connection", "%.1f KiB", r.RSSPerConn/1024)
 	} else {
-		row("server RSS", "not measured (no --pid)")
+		t.row("server RSS", "not measured (no --pid)")
 	}
 	if r.GoroutinesPre >= 0 && r.GoroutinesPost >= 0 {
-		row("server goroutines", "%d before, %d after (%.2f per connection)", r.GoroutinesPre, r.GoroutinesPost, r.GoroutinesPer)
-		row("server Go heap, stacks", "%.1f KiB, %.1f KiB per connection (in use)", r.HeapPerConn/1024, r.StackPerConn/1024)
+		t.row("server goroutines", "%d before, %d after (%.2f per connection)", r.GoroutinesPre, r.GoroutinesPost, r.GoroutinesPer)
+		t.row("server Go heap, stacks", "%.1f KiB, %.1f KiB per connection (in use)", r.HeapPerConn/1024, r.StackPerConn/1024)
 	} else {
-		row("server goroutines", "not measured (no go_goroutines in /metrics)")
+		t.row("server goroutines", "not measured (no go_goroutines in /metrics)")
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 // WriteText writes r as a table to w.
 func (r *LatencyResult) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, args...)...) }
-	row("streams", "%d (one per user; %d dropped during the run)", r.Conns, r.Dropped)
-	row("rate", "%.0f/s scheduled for %.1f s: %d notifications", r.Rate, r.Seconds, r.Scheduled)
-	row("sent / acked", "%d / %d (%.0f acked/s; %d errors)", r.Sent, r.Acked, r.AckedPerSecond, r.PublishErrors)
+	t := newTable(w, 0)
+	t.row("streams", "%d (one per user; %d dropped during the run)", r.Conns, r.Dropped)
+	t.row("rate", "%.0f/s scheduled for %.1f s: %d notifications", r.Rate, r.Seconds, r.Scheduled)
+	t.row("sent / acked", "%d / %d (%.0f acked/s; %d errors)", r.Sent, r.Acked, r.AckedPerSecond, r.PublishErrors)
 	if r.FirstError != "" {
-		row("first error", "%s", r.FirstError)
+		t.row("first error", "%s", r.FirstError)
 	}
-	row("received", "%d (lost %d, duplicates %d, misrouted %d)", r.Received, r.Lost, r.Duplicates, r.Misrouted)
-	row("delivery latency", "%s", quantiles(r.Delivery))
-	row("publish latency", "%s", quantiles(r.Publish))
-	row("publisher lag", "%s", quantiles(r.SendLag))
-	return tw.Flush()
+	t.row("received", "%d (lost %d, duplicates %d, misrouted %d)", r.Received, r.Lost, r.Duplicates, r.Misrouted)
+	t.row("delivery latency", "%s", quantiles(r.Delivery))
+	t.row("publish latency", "%s", quantiles(r.Publish))
+	t.row("publisher lag", "%s", quantiles(r.SendLag))
+	return t.flush()
 }
 
 // WriteText writes r as a table to w, one row per level.
 func (r *PublishResult) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "concurrency\tacked\terrors\tacked/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
+	t := newTable(w, tabwriter.AlignRight)
+	t.printf("concurrency\tacked\terrors\tacked/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\t\n")
 	for _, l := range r.Levels {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
+		t.printf("%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
 			l.Concurrency, l.Acked, l.Errors, l.AckedPerSecond, l.Latency.P50, l.Latency.P90, l.Latency.P99, l.Latency.Max)
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.flush(); err != nil {
 		return err
 	}
 	for _, l := range r.Levels {
