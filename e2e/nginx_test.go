@@ -184,3 +184,170 @@ func ticketStream(t *testing.T, s *server, ticket string) *stream {
 	t.Cleanup(st.close)
 	return st
 }
+
+// nginxCluster starts two instances on one fresh PostgreSQL database and
+// one Redis channel, pinging every second, behind nginx. It skips (or
+// fails in CI) like the other cluster tests when a service is missing.
+func nginxCluster(t *testing.T) (front *server, backends []*server) {
+	t.Helper()
+	bus := testenv.Redis(t)
+	db := testenv.Postgres(t)
+	for range 2 {
+		backends = append(backends, startServer(t, func(env map[string]string) {
+			env["HERALD_DB"] = db
+			env["HERALD_BUS"] = bus
+			pinging(env)
+		}))
+	}
+	return behindNginx(t, backends...), backends
+}
+
+// userConns returns how many streams user has on s, asked of s directly.
+func userConns(t *testing.T, s *server, user string) int {
+	t.Helper()
+	code, body := do(t, "GET", s.URL+"/api/admin/stats?userId="+user, testKey, nil)
+	if code != http.StatusOK {
+		t.Fatalf("stats: %d %s", code, body)
+	}
+	var st struct{ UserConnections int }
+	mustUnmarshal(t, string(body), &st)
+	return st.UserConnections
+}
+
+// published returns s's herald_published_total for notifications, read
+// from its /metrics directly.
+func published(t *testing.T, s *server) string {
+	t.Helper()
+	_, body := get(t, s.URL+"/metrics")
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(line, `herald_published_total{kind="notification"} `); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no herald_published_total in /metrics")
+	return ""
+}
+
+// Two instances sharing PostgreSQL and Redis behind nginx, round robin:
+// streams land on both, publishes routed to either reach both, a ticket
+// from one opens a stream on the other.
+func TestNginxInFrontOfTwoInstances(t *testing.T) {
+	t.Parallel()
+	front, s := nginxCluster(t)
+	for range 2 { // round robin: once on each instance
+		if code, body := get(t, front.URL+"/readyz"); code != http.StatusOK {
+			t.Fatalf("readyz through nginx: %d %s", code, body)
+		}
+	}
+
+	streams := []*stream{listening(t, front, "otto", ""), listening(t, front, "otto", "")}
+	for i, b := range s {
+		if n := userConns(t, b, "otto"); n != 1 {
+			t.Fatalf("instance %d holds %d of otto's 2 streams, want 1 (round robin)", i, n)
+		}
+	}
+	// Two publishes, one routed to each instance: each stream gets the one
+	// published on its own instance and the one published on the other.
+	ids := []string{front.publish(t, "otto", "one"), front.publish(t, "otto", "two")}
+	for i, b := range s {
+		if n := published(t, b); n != "1" {
+			t.Fatalf("instance %d published %s of the 2 notifications, want 1 (round robin)", i, n)
+		}
+	}
+	for i, st := range streams {
+		for _, id := range ids {
+			if got := notificationID(t, st.nextNamed(notify.EventNotification)); got != id {
+				t.Fatalf("stream %d got %s, want %s", i, got, id)
+			}
+		}
+	}
+
+	code, body := do(t, "POST", front.URL+"/api/notifications/sse/ticket", token(t, "otto", time.Hour), nil)
+	if code != http.StatusOK {
+		t.Fatalf("ticket through nginx: %d %s", code, body)
+	}
+	var tk struct{ Ticket string }
+	mustUnmarshal(t, string(body), &tk)
+	byTicket := within(t, ticketStream(t, front, tk.Ticket), readWithin)
+	byTicket.nextNamed(notify.EventConnected)
+	id := front.publish(t, "otto", "three")
+	for i, st := range append(streams, byTicket) {
+		if got := notificationID(t, st.nextNamed(notify.EventNotification)); got != id {
+			t.Fatalf("stream %d got %s, want %s", i, got, id)
+		}
+	}
+}
+
+// One instance of two is stopped (drained): its client's stream through
+// nginx ends, and the reconnect through nginx lands on the other instance
+// and resumes with nothing lost; publishing through nginx goes on.
+func TestNginxDrainOneOfTwoInstances(t *testing.T) {
+	t.Parallel()
+	front, s := nginxCluster(t)
+	st := listening(t, front, "pia", "")
+	c := &resumeChecker{t: t}
+	c.expect(st, front.publish(t, "pia", "before"))
+	holder, other := s[0], s[1]
+	if userConns(t, holder, "pia") == 0 {
+		holder, other = other, holder
+	}
+
+	holder.shutdown()
+	// The instance closed the stream's connection, the end of its
+	// close-delimited response; nginx ends the client's response cleanly.
+	for {
+		if _, err := st.dec.Next(); err != nil {
+			if err != io.EOF {
+				t.Fatalf("stream through nginx ended with %v, want a clean end (io.EOF)", err)
+			}
+			break
+		}
+	}
+
+	var missed []string
+	for i := range 4 { // nginx tries the stopped instance too, then the other
+		missed = append(missed, front.publish(t, "pia", fmt.Sprint("while away ", i)))
+	}
+	resumed := listening(t, front, "pia", c.last)
+	if n := userConns(t, other, "pia"); n != 1 {
+		t.Fatalf("the remaining instance holds %d streams of pia, want 1", n)
+	}
+	for _, id := range missed {
+		c.expect(resumed, id)
+	}
+	c.expect(resumed, front.publish(t, "pia", "live again"))
+}
+
+// An instance that refuses a new stream with 503 (here: at its
+// HERALD_MAX_CONNS) is skipped: nginx retries the stream on the other
+// (proxy_next_upstream … http_503), so the client never sees the 503.
+func TestNginxRetriesAStreamRefusedWith503(t *testing.T) {
+	t.Parallel()
+	full := startServer(t, func(env map[string]string) { env["HERALD_MAX_CONNS"] = "1" })
+	roomy := startServer(t, nil)
+	front := behindNginx(t, full, roomy)
+	for i := range 4 {
+		user := fmt.Sprint("quinn", i)
+		st, code := front.tryStream(t, token(t, user, time.Hour), "")
+		if code != http.StatusOK {
+			t.Fatalf("stream %d through nginx: %d, want 200 from the instance with room", i, code)
+		}
+		within(t, st, readWithin).nextNamed(notify.EventConnected)
+	}
+	var total int
+	for _, b := range []*server{full, roomy} {
+		code, body := do(t, "GET", b.URL+"/api/admin/stats", testKey, nil)
+		if code != http.StatusOK {
+			t.Fatalf("stats: %d %s", code, body)
+		}
+		var st struct{ Connections int }
+		mustUnmarshal(t, string(body), &st)
+		total += st.Connections
+		if b == full && st.Connections != 1 {
+			t.Fatalf("the full instance holds %d streams, want 1", st.Connections)
+		}
+	}
+	if total != 4 {
+		t.Fatalf("%d streams open across the instances, want 4", total)
+	}
+}
