@@ -118,11 +118,21 @@ func TestNginxInFrontOfOneInstance(t *testing.T) {
 	if ct := st.resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type through nginx: %q", ct)
 	}
+	// Herald delimits the stream by closing the connection; nginx re-frames
+	// it for its client, so that the end is explicit.
+	if te := st.resp.TransferEncoding; len(te) != 1 || te[0] != "chunked" {
+		t.Fatalf("Transfer-Encoding through nginx: %q, want chunked", te)
+	}
 	c := &resumeChecker{t: t}
 	c.expect(st, front.publish(t, "nina", "live"))
 	c.expect(st, front.publish(t, "nina", "live again"))
 	readPing(t, st)
 	st.close()
+	// The client's close reaches Herald through nginx: the stream is
+	// unregistered (else it would count against the per-user limit).
+	eventually(t, "stream unregistered after the client left nginx", func() bool {
+		return userConns(t, backend, "nina") == 0
+	})
 
 	// Resume through nginx, several times: what was published while the
 	// client was away is replayed, once, in order, then live events follow.
@@ -349,5 +359,18 @@ func TestNginxRetriesAStreamRefusedWith503(t *testing.T) {
 	}
 	if total != 4 {
 		t.Fatalf("%d streams open across the instances, want 4", total)
+	}
+}
+
+// eventually polls cond until it holds, failing the test after readWithin.
+// For state only visible by asking (another process's connections).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(readWithin)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", readWithin, what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
