@@ -21,7 +21,11 @@ func TestCheckpointerRewindsTheWAL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	db.SetMaxOpenConns(3)
 	if err := migrate(ctx, db, time.Now); err != nil {
 		t.Fatal(err)

@@ -25,12 +25,12 @@ const epochAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 // the file (and the epoch) if needed, and returns. It is idempotent and safe
 // to run from several processes at once: each run holds the write lock
 // (BEGIN IMMEDIATE) while it reads and applies versions.
-func Migrate(ctx context.Context, path string) error {
+func Migrate(ctx context.Context, path string) (err error) {
 	db, err := openDB(path, Options{}.withDefaults(), false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { err = errors.Join(err, db.Close()) }()
 	db.SetMaxOpenConns(1)
 	return migrate(ctx, db, time.Now)
 }
@@ -50,7 +50,7 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) (err error) 
 	if err != nil {
 		return mapErr("migrate", err)
 	}
-	defer conn.Close()
+	defer func() { err = errors.Join(err, conn.Close()) }()
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return mapErr("migrate: begin", err)
 	}

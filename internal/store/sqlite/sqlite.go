@@ -114,22 +114,18 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, write, opts.Now); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, errors.Join(fmt.Errorf("open store: %w", err), write.Close())
 	}
 	read, err := openDB(path, opts, true)
 	if err != nil {
-		write.Close()
-		return nil, err
+		return nil, errors.Join(err, write.Close())
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	ckdb, err := openDB(path, opts, false)
 	if err != nil {
-		read.Close()
-		write.Close()
-		return nil, err
+		return nil, errors.Join(err, read.Close(), write.Close())
 	}
 	ckdb.SetMaxOpenConns(1)
 	ckdb.SetMaxIdleConns(1)
@@ -137,10 +133,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	ckdb.SetConnMaxIdleTime(0)
 	s := &Store{read: read, write: write, ckdb: ckdb, now: opts.Now, log: opts.Logger}
 	fail := func(err error) (*Store, error) {
-		read.Close()
-		write.Close()
-		ckdb.Close()
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, errors.Join(fmt.Errorf("open store: %w", err), read.Close(), write.Close(), ckdb.Close())
 	}
 	if s.epoch, err = readEpoch(ctx, read); err != nil {
 		return fail(err)
@@ -154,8 +147,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	conn, err := write.Conn(ctx)
 	if err != nil {
-		ckconn.Close()
-		return fail(mapErr("write connection", err))
+		return fail(errors.Join(mapErr("write connection", err), ckconn.Close()))
 	}
 	s.ck = startCheckpointer(ckconn, checkpointInterval, restartFrames, opts.Logger)
 	s.w = startWriter(conn, opts.MaxBatch, opts.Logger, s.ck)

@@ -69,7 +69,11 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open after Migrate: %v", err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	var versions int
 	if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&versions); err != nil {
 		t.Fatal(err)
@@ -102,7 +106,11 @@ func TestTwoOpensShareOneFile(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("Open %d: %v", i, errs[i])
 		}
-		defer s.Close()
+		defer func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close %d: %v", i, err)
+			}
+		}()
 	}
 	if stores[0].Epoch() != stores[1].Epoch() {
 		t.Fatalf("epochs differ: %q and %q", stores[0].Epoch(), stores[1].Epoch())
@@ -150,8 +158,8 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 		{filepath.Join(dir, "b.db?_pragma=x"), Options{}},
 	} {
 		if s, err := Open(t.Context(), tc.path, tc.opts); err == nil {
-			s.Close()
 			t.Errorf("Open(%q, %+v) succeeded, want an error", tc.path, tc.opts)
+			_ = s.Close() // the test has failed already; only the resources matter
 		}
 	}
 }

@@ -41,7 +41,9 @@ func newBatchRig(t *testing.T) *batchRig {
 	close(w.stopped) // the loop never runs; stop only closes statements
 	t.Cleanup(func() {
 		w.stop()
-		db.Close()
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
 	})
 	return &batchRig{w: w, db: db, read: func(hash string) bool {
 		var n int
