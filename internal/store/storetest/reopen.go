@@ -27,7 +27,11 @@ func RunReopen(t *testing.T, open ReopenOpener) {
 	}
 
 	again := newFixture(t, open(t, dir))
-	defer again.s.Close()
+	defer func() {
+		if err := again.s.Close(); err != nil {
+			t.Errorf("Close after reopen: %v", err)
+		}
+	}()
 	if got := again.s.Epoch(); got != epoch {
 		t.Fatalf("epoch after reopen = %q, want %q", got, epoch)
 	}
