@@ -116,7 +116,11 @@ func TestTwoStoresShareOneDatabase(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("Open %d: %v", i, errs[i])
 		}
-		defer s.Close()
+		defer func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close %d: %v", i, err)
+			}
+		}()
 	}
 	if stores[0].Epoch() != stores[1].Epoch() {
 		t.Fatalf("epochs differ: %q and %q", stores[0].Epoch(), stores[1].Epoch())
