@@ -230,7 +230,11 @@ func TestPublishToAHungRedisReturnsWithinTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	defer func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	done := make(chan error, 1)
 	go func() { done <- b.Publish(context.Background(), sampleEvents()) }()
 	select {
