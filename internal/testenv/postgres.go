@@ -48,7 +48,11 @@ func Postgres(t testing.TB) string {
 		Missing(t, "postgres", "cannot connect to "+u.Redacted()+": "+err.Error(), postgresHow)
 		return ""
 	}
-	defer conn.Close(context.Background())
+	defer func() {
+		if err := conn.Close(context.Background()); err != nil {
+			t.Logf("close the admin connection: %v", err)
+		}
+	}()
 
 	var b [6]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
@@ -64,7 +68,11 @@ func Postgres(t testing.TB) string {
 			t.Errorf("drop test database %s: %v", name, err)
 			return
 		}
-		defer conn.Close(context.Background())
+		defer func() {
+			if err := conn.Close(context.Background()); err != nil {
+				t.Logf("close the admin connection: %v", err)
+			}
+		}()
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Errorf("drop test database %s: %v", name, err)
 		}

@@ -46,7 +46,11 @@ func Redis(t testing.TB) string {
 	opts.MaxRetries = -1
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	c := goredis.NewClient(opts)
-	defer c.Close()
+	defer func() {
+		if err := c.Close(); err != nil {
+			t.Logf("close the probe client: %v", err)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
