@@ -376,7 +376,9 @@ func (f *fakeStreamer) ServeStream(w http.ResponseWriter, r *http.Request, userI
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, "event: connected\ndata: {\"userId\":%q}\n\n", userID)
+	if _, err := fmt.Fprintf(w, "event: connected\ndata: {\"userId\":%q}\n\n", userID); err != nil {
+		return err
+	}
 	return http.NewResponseController(w).Flush()
 }
 

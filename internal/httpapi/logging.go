@@ -20,6 +20,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
+				//nolint:errorlint // v is a recover value: net/http's protocol is panic(http.ErrAbortHandler), compared by identity as the server does
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}

@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,8 +38,13 @@ func TestWrongMethodIsJSON405(t *testing.T) {
 
 func TestOptionalHandlers(t *testing.T) {
 	t.Parallel()
-	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "demo "+r.URL.Path) })
-	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "# metrics") })
+	write := func(w http.ResponseWriter, s string) {
+		if _, err := io.WriteString(w, s); err != nil {
+			t.Error(err)
+		}
+	}
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { write(w, "demo "+r.URL.Path) })
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { write(w, "# metrics") })
 	h := newHarness(t, func(o *Options) { o.Web, o.Metrics = page, metrics })
 	if rec := h.do("GET", "/", ""); rec.Body.String() != "demo /" {
 		t.Errorf("GET /: %s", rec.Body)
