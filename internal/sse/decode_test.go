@@ -32,7 +32,7 @@ func TestDecoderReadsWhatTheEncoderWrites(t *testing.T) {
 			t.Fatalf("event %d = %+v, want %+v", i, got, w)
 		}
 	}
-	if _, err := d.Next(); err != io.EOF {
+	if _, err := d.Next(); err != io.EOF { //nolint:errorlint // the contract is io.EOF itself, as io.Reader's; errors.Is would accept a wrapped one
 		t.Fatalf("after last event: %v, want EOF", err)
 	}
 	if d.Comments != 1 {
@@ -46,7 +46,7 @@ func TestDecoderDropsPartialEventAtEOF(t *testing.T) {
 	if got, err := d.Next(); err != nil || got.Data != "complete" {
 		t.Fatalf("first = %+v, %v", got, err)
 	}
-	if _, err := d.Next(); err != io.EOF {
+	if _, err := d.Next(); err != io.EOF { //nolint:errorlint // the contract is io.EOF itself, as io.Reader's
 		t.Fatalf("partial event dispatched: %v", err)
 	}
 }
