@@ -194,7 +194,7 @@ func TestNextAuthRealLibraries(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		case user != wantUser:
 			t.Errorf("%s: user %q, want %q", name, user, wantUser)
-		case exp.Sub(time.Now()) < 59*time.Minute || exp.Sub(time.Now()) > 61*time.Minute:
+		case time.Until(exp) < 59*time.Minute || time.Until(exp) > 61*time.Minute:
 			t.Errorf("%s: exp %v is not in an hour", name, exp)
 		}
 	}
