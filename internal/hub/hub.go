@@ -99,7 +99,7 @@ func (e *RefusedError) Unwrap() error { return e.err }
 
 // RetryAfter returns a random delay in [min, max).
 func (e *RefusedError) RetryAfter() time.Duration {
-	return e.min + rand.N(e.max-e.min)
+	return e.min + rand.N(e.max-e.min) //nolint:gosec // G404: jitter to spread retries; nothing secret depends on it
 }
 
 // Register admits a connection for userID and starts queueing its events.

@@ -184,7 +184,7 @@ func (s *Streamer) Wait() {
 }
 
 func (s *Streamer) retry() time.Duration {
-	return s.opts.RetryMin + rand.N(s.opts.RetryMax-s.opts.RetryMin)
+	return s.opts.RetryMin + rand.N(s.opts.RetryMax-s.opts.RetryMin) //nolint:gosec // G404: jitter to spread reconnects; nothing secret depends on it
 }
 
 func putBuf(bp *[]byte, buf []byte) {
