@@ -55,14 +55,14 @@ func TestConnectionLimitsRefuseWithoutEvicting(t *testing.T) {
 	})
 	a1 := s.openStream(t, "frank", "")
 	s.openStream(t, "frank", "")
-	resp := rawStream(t, s, token(t, "frank", time.Hour))
-	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("third stream of a user: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	status, header := rawStream(t, s, token(t, "frank", time.Hour))
+	if status != http.StatusTooManyRequests || header.Get("Retry-After") == "" {
+		t.Fatalf("third stream of a user: %d, Retry-After %q", status, header.Get("Retry-After"))
 	}
 	s.openStream(t, "grace", "")
-	resp = rawStream(t, s, token(t, "heidi", time.Hour))
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("stream over the global limit: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	status, header = rawStream(t, s, token(t, "heidi", time.Hour))
+	if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" {
+		t.Fatalf("stream over the global limit: %d, Retry-After %q", status, header.Get("Retry-After"))
 	}
 	// The first connection still works.
 	id := s.publish(t, "frank", "still here")
@@ -71,7 +71,9 @@ func TestConnectionLimitsRefuseWithoutEvicting(t *testing.T) {
 	}
 }
 
-func rawStream(t *testing.T, s *server, bearer string) *http.Response {
+// rawStream opens a stream with bearer, closes it at once and returns the
+// status and headers of the answer.
+func rawStream(t *testing.T, s *server, bearer string) (int, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", s.URL+"/api/notifications/sse", nil)
 	req.Header.Set("Authorization", "Bearer "+bearer)
@@ -80,7 +82,7 @@ func rawStream(t *testing.T, s *server, bearer string) *http.Response {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return resp
+	return resp.StatusCode, resp.Header
 }
 
 func TestPublishRejectsBadInputAndStoresNothing(t *testing.T) {

@@ -139,7 +139,9 @@ func startBenchServer(b *testing.B) *benchServer {
 	go func() { done <- a.Run(ctx) }()
 	b.Cleanup(func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			b.Errorf("Run: %v", err)
+		}
 		_ = a.Close()
 	})
 	return &benchServer{app: a, url: "http://" + a.Addr(), sqs: srv, queue: sqsQueue(b, srv)["HERALD_QUEUE"]}
@@ -176,8 +178,11 @@ func (bs *benchServer) stream(b *testing.B) <-chan time.Duration {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", bs.url+"/api/notifications/sse", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) //nolint:bodyclose // closed in b.Cleanup below, after the reading goroutine ends
 	if err != nil || resp.StatusCode != http.StatusOK {
+		if err == nil {
+			resp.Body.Close()
+		}
 		cancel()
 		b.Fatalf("stream: %v %v", resp, err)
 	}
