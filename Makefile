@@ -3,7 +3,7 @@
 #   make test   runs every test: Go with the race detector, then the JS client's
 GO ?= go
 
-.PHONY: run test build vet fuzz bench ci
+.PHONY: run test build vet lint fuzz bench ci
 
 run:
 	$(GO) run ./cmd/herald serve --dev
@@ -18,6 +18,17 @@ build:
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+
+# golangci-lint with the strict list in .golangci.yml, installed into bin/
+# (gitignored) at a pinned version when missing.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT := $(CURDIR)/bin/golangci-lint
+
+lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
+
+$(GOLANGCI_LINT):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 # A short fuzzing pass over the SSE encoder and decoder.
 fuzz:
