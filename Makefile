@@ -1,6 +1,6 @@
 # Herald — the two commands a newcomer needs:
 #   make run    runs Herald in developer mode on the embedded SQLite store
-#   make test   runs every test: Go with the race detector, then the JS client's
+#   make test   runs every test: the JS client's checks, then Go's with -race
 GO ?= go
 
 .PHONY: run test build vet lint fuzz bench ci
