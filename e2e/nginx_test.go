@@ -114,7 +114,7 @@ func TestNginxInFrontOfOneInstance(t *testing.T) {
 
 	// A live event arrives while the stream stays open, and then so does a
 	// ping: nginx passes each write on as it comes.
-	st := listening(t, front, "nina", "")
+	st := listeningVia(t, front, "nina", "")
 	if ct := st.resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type through nginx: %q", ct)
 	}
@@ -141,7 +141,7 @@ func TestNginxInFrontOfOneInstance(t *testing.T) {
 		for i := range 3 {
 			missed = append(missed, front.publish(t, "nina", fmt.Sprint("away ", round, i)))
 		}
-		st := listening(t, front, "nina", c.last)
+		st := listeningVia(t, front, "nina", c.last)
 		for _, id := range missed {
 			c.expect(st, id)
 		}
@@ -156,8 +156,7 @@ func TestNginxInFrontOfOneInstance(t *testing.T) {
 	}
 	var tk struct{ Ticket string }
 	mustUnmarshal(t, string(body), &tk)
-	byTicket := within(t, ticketStream(t, front, tk.Ticket), readWithin)
-	byTicket.nextNamed(notify.EventConnected)
+	byTicket := ticketStream(t, front, tk.Ticket)
 	c.expect(byTicket, front.publish(t, "nina", "by ticket"))
 }
 
@@ -175,23 +174,60 @@ func readPing(t *testing.T, st *stream) {
 	t.Fatalf("stream ended before a ping: %v", sc.Err())
 }
 
-// ticketStream opens a stream with ?ticket= and fails unless it is 200.
-func ticketStream(t *testing.T, s *server, ticket string) *stream {
+// proxiedStream opens a stream at s (nginx) with the query (e.g.
+// "?ticket=…") and bearer, resuming from lastID if set, and returns it with
+// the status (nil unless 200). Unlike the harness's streams it is bounded
+// from the request on: a proxy that buffered the response would hold even
+// its head back while pings keep the upstream busy, so everything, the
+// head included, must arrive within readWithin or the test fails.
+func proxiedStream(t *testing.T, s *server, query, bearer, lastID string) (*stream, int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/notifications/sse?ticket="+ticket, nil)
+	tm := time.AfterFunc(readWithin, cancel)
+	t.Cleanup(func() { tm.Stop() })
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/notifications/sse"+query, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		cancel()
-		t.Fatal(err)
+		t.Fatalf("stream through nginx: %v", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
 		cancel()
-		t.Fatalf("stream by ticket: %d", resp.StatusCode)
+		return nil, resp.StatusCode
 	}
 	st := &stream{t: t, resp: resp, dec: sse.NewDecoder(resp.Body), cancel: cancel}
 	t.Cleanup(st.close)
+	return st, resp.StatusCode
+}
+
+// listeningVia opens a stream for user through nginx (see proxiedStream)
+// and reads its connected event.
+func listeningVia(t *testing.T, front *server, user, lastID string) *stream {
+	t.Helper()
+	st, code := proxiedStream(t, front, "", token(t, user, time.Hour), lastID)
+	if code != http.StatusOK {
+		t.Fatalf("stream for %s through nginx: status %d", user, code)
+	}
+	st.nextNamed(notify.EventConnected)
+	return st
+}
+
+// ticketStream opens a stream with ?ticket= through nginx and reads its
+// connected event.
+func ticketStream(t *testing.T, front *server, ticket string) *stream {
+	t.Helper()
+	st, code := proxiedStream(t, front, "?ticket="+ticket, "", "")
+	if code != http.StatusOK {
+		t.Fatalf("stream by ticket through nginx: status %d", code)
+	}
+	st.nextNamed(notify.EventConnected)
 	return st
 }
 
@@ -250,7 +286,7 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 		}
 	}
 
-	streams := []*stream{listening(t, front, "otto", ""), listening(t, front, "otto", "")}
+	streams := []*stream{listeningVia(t, front, "otto", ""), listeningVia(t, front, "otto", "")}
 	for i, b := range s {
 		if n := userConns(t, b, "otto"); n != 1 {
 			t.Fatalf("instance %d holds %d of otto's 2 streams, want 1 (round robin)", i, n)
@@ -278,8 +314,7 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 	}
 	var tk struct{ Ticket string }
 	mustUnmarshal(t, string(body), &tk)
-	byTicket := within(t, ticketStream(t, front, tk.Ticket), readWithin)
-	byTicket.nextNamed(notify.EventConnected)
+	byTicket := ticketStream(t, front, tk.Ticket)
 	id := front.publish(t, "otto", "three")
 	for i, st := range append(streams, byTicket) {
 		if got := notificationID(t, st.nextNamed(notify.EventNotification)); got != id {
@@ -294,7 +329,7 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 func TestNginxDrainOneOfTwoInstances(t *testing.T) {
 	t.Parallel()
 	front, s := nginxCluster(t)
-	st := listening(t, front, "pia", "")
+	st := listeningVia(t, front, "pia", "")
 	c := &resumeChecker{t: t}
 	c.expect(st, front.publish(t, "pia", "before"))
 	holder, other := s[0], s[1]
@@ -318,7 +353,7 @@ func TestNginxDrainOneOfTwoInstances(t *testing.T) {
 	for i := range 4 { // nginx tries the stopped instance too, then the other
 		missed = append(missed, front.publish(t, "pia", fmt.Sprint("while away ", i)))
 	}
-	resumed := listening(t, front, "pia", c.last)
+	resumed := listeningVia(t, front, "pia", c.last)
 	if n := userConns(t, other, "pia"); n != 1 {
 		t.Fatalf("the remaining instance holds %d streams of pia, want 1", n)
 	}
@@ -338,11 +373,11 @@ func TestNginxRetriesAStreamRefusedWith503(t *testing.T) {
 	front := behindNginx(t, full, roomy)
 	for i := range 4 {
 		user := fmt.Sprint("quinn", i)
-		st, code := front.tryStream(t, token(t, user, time.Hour), "")
+		st, code := proxiedStream(t, front, "", token(t, user, time.Hour), "")
 		if code != http.StatusOK {
 			t.Fatalf("stream %d through nginx: %d, want 200 from the instance with room", i, code)
 		}
-		within(t, st, readWithin).nextNamed(notify.EventConnected)
+		st.nextNamed(notify.EventConnected)
 	}
 	var total int
 	for _, b := range []*server{full, roomy} {

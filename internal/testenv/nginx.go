@@ -93,7 +93,7 @@ http {
 	// rather than a connection failure later. It binds nothing.
 	args := []string{"-p", dir + "/", "-c", confPath, "-e", "stderr",
 		"-g", "daemon off; pid " + filepath.Join(dir, "nginx.pid") + "; error_log stderr notice;"}
-	if out, err := exec.Command(bin, append([]string{"-q", "-t"}, args...)...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, append([]string{"-t"}, args...)...).CombinedOutput(); err != nil {
 		t.Fatalf("nginx -t: %v\n%s\n%s", err, out, conf)
 	}
 
