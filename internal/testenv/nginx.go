@@ -105,6 +105,7 @@ http {
 	// The socket is descriptor 3 in nginx; NGINX lists inherited sockets.
 	cmd.ExtraFiles = []*os.File{lf}
 	cmd.Env = append(os.Environ(), "NGINX=3;")
+	cmd.SysProcAttr = nginxProcAttr()
 	// SIGTERM is nginx's fast shutdown: open streams end at once.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
