@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -342,7 +343,7 @@ func TestNginxDrainOneOfTwoInstances(t *testing.T) {
 	// close-delimited response; nginx ends the client's response cleanly.
 	for {
 		if _, err := st.dec.Next(); err != nil {
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				t.Fatalf("stream through nginx ended with %v, want a clean end (io.EOF)", err)
 			}
 			break

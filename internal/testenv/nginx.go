@@ -56,7 +56,7 @@ func Nginx(t testing.TB, httpConf func(listen string) string) string {
 	if err != nil {
 		t.Fatalf("nginx: listener file: %v", err)
 	}
-	defer lf.Close() // nginx has its copy once started
+	defer func() { _ = lf.Close() }() // nginx has its copy once started
 	addr := ln.Addr().String()
 
 	dir := t.TempDir()
