@@ -38,4 +38,4 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/sse/ ./internal/hub/ ./internal/store/sqlite/
 
 # What CI runs: checks, then the same test command as the README.
-ci: vet test
+ci: vet lint test
