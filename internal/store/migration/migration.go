@@ -5,6 +5,7 @@
 package migration
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io/fs"
 	"path"
@@ -48,4 +49,22 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 		}
 	}
 	return out, nil
+}
+
+// epochAlphabet is the character set of an epoch: notify.Cursor accepts [a-z0-9].
+const epochAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewEpoch returns a new database epoch: 8 random characters of [a-z0-9].
+// A store creates it once, with its schema, and never changes it.
+func NewEpoch() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("create epoch: %w", err)
+	}
+	for i := range b {
+		// 256 % 36 != 0 makes the first 4 characters slightly likelier;
+		// an epoch needs to differ between databases, not be uniform.
+		b[i] = epochAlphabet[int(b[i])%len(epochAlphabet)]
+	}
+	return string(b[:]), nil
 }

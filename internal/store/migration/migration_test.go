@@ -27,3 +27,20 @@ func TestLoadOrdersAndRefusesBadNames(t *testing.T) {
 		}
 	}
 }
+
+func TestNewEpochIsACursorEpoch(t *testing.T) {
+	t.Parallel()
+	a, err := NewEpoch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewEpoch()
+	if len(a) != 8 || a == b {
+		t.Fatalf("epochs %q, %q", a, b)
+	}
+	for _, c := range a {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			t.Fatalf("epoch %q has %q", a, c)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -24,9 +23,6 @@ var migrations embed.FS
 // migrationLock is the key of the session advisory lock held while
 // migrating ("herald" in ASCII).
 const migrationLock int64 = 0x686572616c64
-
-// epochAlphabet is the character set of an epoch: notify.Cursor accepts [a-z0-9].
-const epochAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 // Migrate applies the pending migrations to the database at url, creating
 // the epoch if needed, and returns. It is idempotent and safe to run from
@@ -95,7 +91,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, now func() time.Time) erro
 			return mapErr("apply "+m.Name, err)
 		}
 	}
-	epoch, err := newEpoch()
+	epoch, err := migration.NewEpoch()
 	if err != nil {
 		return err
 	}
@@ -104,20 +100,6 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, now func() time.Time) erro
 		return mapErr("create epoch", err)
 	}
 	return nil
-}
-
-// newEpoch returns 8 random characters of [a-z0-9].
-func newEpoch() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("create epoch: %w", err)
-	}
-	for i := range b {
-		// 256 % 36 != 0 makes the first 4 characters slightly likelier;
-		// an epoch needs to differ between databases, not be uniform.
-		b[i] = epochAlphabet[int(b[i])%len(epochAlphabet)]
-	}
-	return string(b[:]), nil
 }
 
 // readEpoch returns the epoch stored by migrate.

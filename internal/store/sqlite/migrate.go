@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -17,9 +16,6 @@ import (
 //
 //go:embed migrations/*.sql
 var migrations embed.FS
-
-// epochAlphabet is the character set of an epoch: notify.Cursor accepts [a-z0-9].
-const epochAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 // Migrate applies the pending migrations to the database at path, creating
 // the file (and the epoch) if needed, and returns. It is idempotent and safe
@@ -85,7 +81,7 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) (err error) 
 			return mapErr("migrate: record version", err)
 		}
 	}
-	epoch, err := newEpoch()
+	epoch, err := migration.NewEpoch()
 	if err != nil {
 		return err
 	}
@@ -97,20 +93,6 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) (err error) 
 		return mapErr("migrate: commit", err)
 	}
 	return nil
-}
-
-// newEpoch returns 8 random characters of [a-z0-9].
-func newEpoch() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("create epoch: %w", err)
-	}
-	for i := range b {
-		// 256 % 36 != 0 makes the first 4 characters slightly likelier;
-		// an epoch needs to differ between databases, not be uniform.
-		b[i] = epochAlphabet[int(b[i])%len(epochAlphabet)]
-	}
-	return string(b[:]), nil
 }
 
 // readEpoch returns the epoch stored by migrate.
