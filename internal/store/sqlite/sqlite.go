@@ -113,7 +113,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, write, opts.Now); err != nil {
+	if err := migrateRetrying(ctx, write, opts.Now); err != nil {
 		return nil, errors.Join(fmt.Errorf("open store: %w", err), write.Close())
 	}
 	read, err := openDB(path, opts, true)
@@ -246,3 +246,24 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros converts a stored time back, in UTC.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// migrateRetrying runs migrate, trying again for a few seconds while the
+// file is busy: two processes opening a new file at once race to switch it
+// to WAL, and SQLite answers the loser SQLITE_BUSY at once, without its
+// busy handler, to avoid a deadlock. Only start-up takes this path.
+func migrateRetrying(ctx context.Context, db *sql.DB, now func() time.Time) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := migrate(ctx, db, now)
+		if err == nil || notify.ErrorCode(err) != notify.CodeUnavailable || errors.Is(err, errClosed) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
