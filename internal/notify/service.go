@@ -58,8 +58,16 @@ func (s *Service) Observe(o Observer) *Service {
 // store that lost its connection mid-commit) the caller may retry with the
 // same idempotency key.
 func (s *Service) Publish(ctx context.Context, p *Publication) ([]Receipt, error) {
+	receipts, _, err := s.PublishOnce(ctx, p)
+	return receipts, err
+}
+
+// PublishOnce is Publish that also reports whether p repeated an
+// idempotency key seen within IdempotencyWindow, in which case nothing was
+// stored or sent and the receipts are the original ones.
+func (s *Service) PublishOnce(ctx context.Context, p *Publication) ([]Receipt, bool, error) {
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	base := Notification{
@@ -84,14 +92,14 @@ func (s *Service) Publish(ctx context.Context, p *Publication) ([]Receipt, error
 	})
 	if err != nil {
 		s.obs.Error("store")
-		return nil, fmt.Errorf("publish: %w", err)
+		return nil, false, fmt.Errorf("publish: %w", err)
 	}
 	s.obs.PublishLatency(time.Since(start))
 	if !out.Duplicate {
 		s.obs.Published("notification", len(out.Receipts))
 		s.ring(ctx, out.Events)
 	}
-	return out.Receipts, nil
+	return out.Receipts, out.Duplicate, nil
 }
 
 // SendEvent validates e and sends it to its recipients' streams: stored

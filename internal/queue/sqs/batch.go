@@ -108,15 +108,23 @@ func (c *Consumer) handle(ctx context.Context, m *types.Message) outcome {
 		return outcomeDuplicate
 	}
 	pubs, err := decodeBody(aws.ToString(m.Body), id)
+	repeats := 0
 	if err == nil {
 		for _, p := range pubs {
-			if _, err = c.opts.Publisher.Publish(ctx, p); err != nil {
+			var dup bool
+			if _, dup, err = c.opts.Publisher.PublishOnce(ctx, p); err != nil {
 				break
+			}
+			if dup {
+				repeats++
 			}
 		}
 	}
 	switch notify.ErrorCode(err) {
 	case "":
+		if repeats == len(pubs) {
+			return outcomeDuplicate // a redelivery of what was already stored
+		}
 		return outcomeCommitted
 	case notify.CodeInvalid:
 		return c.poison(ctx, m, notify.ErrorMessage(err))

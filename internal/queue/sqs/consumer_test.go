@@ -46,11 +46,16 @@ func TestDuplicateMessagesAreStoredOnce(t *testing.T) {
 	e.send(t, e.queue, pub("u1", "sentinel"))
 	e.run(t, e.options(t, func(o *queue.Options) { o.DLQURL = dlq }))
 
-	waitFor(t, "three processed messages", func() bool { return e.metrics.count("processed") >= 3 })
+	waitFor(t, "three settled messages", func() bool {
+		return e.metrics.count("processed")+e.metrics.count("duplicate") >= 3
+	})
 	got := e.inbox(t, "u1")
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"once", "sentinel"}) {
 		t.Errorf("inbox %q, want once and sentinel", got)
+	}
+	if n := e.metrics.count("duplicate"); n != 1 {
+		t.Errorf("duplicate messages counted %d, want 1 (the repeated idempotency key)", n)
 	}
 }
 
@@ -72,7 +77,9 @@ func TestRedeliveryAfterCrashBetweenCommitAndDeleteStoresOnce(t *testing.T) {
 
 	pubs := &countingPublisher{next: e.service}
 	e.run(t, e.options(t, func(o *queue.Options) { o.DLQURL, o.Publisher = dlq, pubs }))
-	waitFor(t, "the redelivery", func() bool { return e.metrics.count("processed") >= 1 })
+	// The store recognises the message's idempotency key (sqs:<MessageId>):
+	// the redelivery is counted as a duplicate and deleted.
+	waitFor(t, "the redelivery", func() bool { return e.metrics.count("duplicate") >= 1 })
 	if got := e.inbox(t, "u1"); len(got) != 1 {
 		t.Errorf("inbox %q, want one notification", got)
 	}

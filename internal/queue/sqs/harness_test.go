@@ -214,7 +214,7 @@ type countingPublisher struct {
 	calls map[string]int
 }
 
-func (c *countingPublisher) Publish(ctx context.Context, p *notify.Publication) ([]notify.Receipt, error) {
+func (c *countingPublisher) PublishOnce(ctx context.Context, p *notify.Publication) ([]notify.Receipt, bool, error) {
 	c.mu.Lock()
 	if c.calls == nil {
 		c.calls = map[string]int{}
@@ -223,10 +223,10 @@ func (c *countingPublisher) Publish(ctx context.Context, p *notify.Publication) 
 	c.mu.Unlock()
 	if c.before != nil {
 		if err := c.before(ctx, p); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return c.next.Publish(ctx, p)
+	return c.next.PublishOnce(ctx, p)
 }
 
 func (c *countingPublisher) total() (keys, calls int) {

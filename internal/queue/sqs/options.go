@@ -20,12 +20,13 @@ const (
 	DefaultMaxBackoff  = 30 * time.Second
 )
 
-// Publisher is the publish path the consumer feeds: *notify.Service. Publish
-// must return an error of code notify.CodeInvalid for a publication that can
-// never succeed, and only for one; any other error is taken as transient.
-// Safe for concurrent use.
+// Publisher is the publish path the consumer feeds: *notify.Service.
+// PublishOnce must return an error of code notify.CodeInvalid for a
+// publication that can never succeed, and only for one; any other error is
+// taken as transient. duplicate reports a repeated idempotency key (nothing
+// stored). Safe for concurrent use.
 type Publisher interface {
-	Publish(ctx context.Context, p *notify.Publication) ([]notify.Receipt, error)
+	PublishOnce(ctx context.Context, p *notify.Publication) (receipts []notify.Receipt, duplicate bool, err error)
 }
 
 // Metrics receives the consumer's measurements (*metrics.Metrics implements
