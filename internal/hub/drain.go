@@ -26,28 +26,29 @@ func (h *Hub) Drain(ctx context.Context, window time.Duration) {
 		}
 		s.mu.RUnlock()
 	}
-	steps := int(window / drainStep)
-	if steps < 1 {
-		steps = 1
-	}
-	per := (len(conns) + steps - 1) / steps
+	// The i-th of n connections is ended at i/n of the window, checked
+	// every drainStep.
+	n := len(conns)
+	start := time.Now()
 	tick := time.NewTicker(drainStep)
 	defer tick.Stop()
-	for len(conns) > 0 {
-		n := min(per, len(conns))
-		for _, c := range conns[:n] {
-			if c.close(ReasonShutdown) {
+	for i := 0; i < n; {
+		due := n
+		if window > 0 {
+			due = min(n, int(int64(n)*int64(time.Since(start))/int64(window))+1)
+		}
+		for ; i < due; i++ {
+			if conns[i].close(ReasonShutdown) {
 				h.opts.Metrics.Evicted(ReasonShutdown)
 			}
 		}
-		conns = conns[n:]
-		if len(conns) == 0 {
+		if i == n {
 			break
 		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			per = len(conns)
+			window = 0
 		}
 	}
 }
