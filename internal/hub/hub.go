@@ -241,14 +241,24 @@ func (h *Hub) localUsers() []string {
 // whatever it may have missed.
 var resyncFrame = &Frame{}
 
+// resyncSpread is the time over which Resync reaches every shard, so that
+// thousands of streams do not all read from the store at the same moment.
+const resyncSpread = 250 * time.Millisecond
+
 // Resync makes every local stream catch up from the store, and refreshes
 // every unread count. A bus calls it after it may have lost events without
-// a later event to reveal the gap (a reconnect to Redis, say).
+// a later event to reveal the gap (a reconnect to Redis, say). It returns at
+// once; the shards are reached one after another over resyncSpread.
 func (h *Hub) Resync() {
-	for i := range h.shards {
-		h.offerShard(&h.shards[i], resyncFrame)
-	}
-	h.counts.mark(notify.BroadcastStream)
+	go func() {
+		for i := range h.shards {
+			if i > 0 {
+				time.Sleep(resyncSpread / numShards)
+			}
+			h.offerShard(&h.shards[i], resyncFrame)
+		}
+		h.counts.mark(notify.BroadcastStream)
+	}()
 }
 
 // Connections returns the number of open connections on this instance.
