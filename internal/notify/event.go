@@ -135,3 +135,21 @@ func validEpoch(s string) bool {
 	}
 	return true
 }
+
+// MergeStreams interleaves a user's stream and the broadcast stream (each in
+// Seq order) by CreatedAt, keeping each stream's order and taking the user's
+// event first on equal times, up to limit events: the order Store.ReadEvents
+// returns.
+func MergeStreams(user, broadcast []Event, limit int) []Event {
+	out := make([]Event, 0, min(len(user)+len(broadcast), limit))
+	for len(out) < limit && (len(user) > 0 || len(broadcast) > 0) {
+		if len(broadcast) == 0 || (len(user) > 0 && !broadcast[0].CreatedAt.Before(user[0].CreatedAt)) {
+			out = append(out, user[0])
+			user = user[1:]
+		} else {
+			out = append(out, broadcast[0])
+			broadcast = broadcast[1:]
+		}
+	}
+	return out
+}

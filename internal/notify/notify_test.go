@@ -118,3 +118,27 @@ func TestSystemEventRefusesReservedNames(t *testing.T) {
 		t.Fatalf("valid event: %v, data %s", err, e.Data)
 	}
 }
+
+func TestMergeStreamsInterleavesByTimeKeepingEachOrder(t *testing.T) {
+	t.Parallel()
+	at := func(s int) time.Time { return time.Unix(int64(s), 0) }
+	user := []Event{{UserID: "u", Seq: 1, CreatedAt: at(1)}, {UserID: "u", Seq: 2, CreatedAt: at(3)}}
+	bc := []Event{{Seq: 1, CreatedAt: at(1)}, {Seq: 2, CreatedAt: at(2)}, {Seq: 3, CreatedAt: at(4)}}
+	got := MergeStreams(user, bc, 10)
+	want := []string{"u1", "b1", "b2", "u2", "b3"} // the user's event first on equal times
+	if len(got) != len(want) {
+		t.Fatalf("merged %d events, want %d", len(got), len(want))
+	}
+	for i, e := range got {
+		name := "b"
+		if !e.Broadcast() {
+			name = "u"
+		}
+		if name+string(rune('0'+e.Seq)) != want[i] {
+			t.Fatalf("event %d is %s%d, want %s", i, name, e.Seq, want[i])
+		}
+	}
+	if got := MergeStreams(user, bc, 2); len(got) != 2 {
+		t.Fatalf("limit 2 gave %d events", len(got))
+	}
+}

@@ -81,8 +81,8 @@ func Postgres(t testing.TB) string {
 	return u.String()
 }
 
-// Proxy is a TCP proxy in front of a PostgreSQL server, for tests that lose
-// the database while Herald runs: Cut closes every proxied connection and
+// Proxy is a TCP proxy in front of a server (PostgreSQL, Redis), for tests
+// that lose it while Herald runs: Cut closes every proxied connection and
 // refuses new ones until Restore. Safe for concurrent use.
 type Proxy struct {
 	ln     net.Listener
@@ -98,7 +98,14 @@ type Proxy struct {
 // dbURL rewritten to go through it. The proxy stops at cleanup.
 func PostgresProxy(t testing.TB, dbURL string) (*Proxy, string) {
 	t.Helper()
-	u, err := url.Parse(dbURL)
+	return proxyFor(t, dbURL, "5432")
+}
+
+// proxyFor starts a Proxy to the host of rawURL (defaultPort when it names
+// none) and returns it with rawURL rewritten to go through it.
+func proxyFor(t testing.TB, rawURL, defaultPort string) (*Proxy, string) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
 	}
@@ -108,7 +115,7 @@ func PostgresProxy(t testing.TB, dbURL string) (*Proxy, string) {
 	}
 	target := u.Host
 	if u.Port() == "" {
-		target = net.JoinHostPort(u.Hostname(), "5432")
+		target = net.JoinHostPort(u.Hostname(), defaultPort)
 	}
 	p := &Proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
 	p.wg.Go(p.accept)

@@ -74,21 +74,5 @@ func Redis(t testing.TB) string {
 // Herald runs. The proxy stops at cleanup.
 func RedisProxy(t testing.TB, redisURL string) (*Proxy, string) {
 	t.Helper()
-	u, err := url.Parse(redisURL)
-	if err != nil {
-		t.Fatalf("proxy: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proxy: %v", err)
-	}
-	target := u.Host
-	if u.Port() == "" {
-		target = net.JoinHostPort(u.Hostname(), "6379")
-	}
-	p := &Proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
-	p.wg.Go(p.accept)
-	t.Cleanup(p.close)
-	u.Host = ln.Addr().String()
-	return p, u.String()
+	return proxyFor(t, redisURL, "6379")
 }

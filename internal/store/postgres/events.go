@@ -102,26 +102,10 @@ func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Positi
 	bySeq := func(a, b notify.Event) int { return int(a.Seq - b.Seq) }
 	slices.SortFunc(own, bySeq) // UNION ALL promises no order between rows
 	slices.SortFunc(bcast, bySeq)
-	return merge(own, bcast, limit), nil
+	return notify.MergeStreams(own, bcast, limit), nil
 }
 
 // streamHead is one row of streams (zero for a stream never written).
 type streamHead struct {
 	last, pruned int64
-}
-
-// merge interleaves two streams by CreatedAt, keeping each stream's order
-// and taking a's event first on equal times, up to limit events.
-func merge(a, b []notify.Event, limit int) []notify.Event {
-	out := make([]notify.Event, 0, min(len(a)+len(b), limit))
-	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
-		if len(b) == 0 || (len(a) > 0 && !b[0].CreatedAt.Before(a[0].CreatedAt)) {
-			out = append(out, a[0])
-			a = a[1:]
-		} else {
-			out = append(out, b[0])
-			b = b[1:]
-		}
-	}
-	return out
 }

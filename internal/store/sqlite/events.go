@@ -89,7 +89,7 @@ func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Positi
 			return nil, mapErr("read events", err)
 		}
 	}
-	return merge(own, bc, limit), nil
+	return notify.MergeStreams(own, bc, limit), nil
 }
 
 func readStream(ctx context.Context, st *sql.Stmt, stream string, after int64, limit int) ([]notify.Event, error) {
@@ -115,20 +115,4 @@ func readStream(ctx context.Context, st *sql.Stmt, stream string, after int64, l
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// merge interleaves two streams by CreatedAt, keeping each stream's order
-// and taking a's event first on equal times, up to limit events.
-func merge(a, b []notify.Event, limit int) []notify.Event {
-	out := make([]notify.Event, 0, min(len(a)+len(b), limit))
-	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
-		if len(b) == 0 || (len(a) > 0 && !b[0].CreatedAt.Before(a[0].CreatedAt)) {
-			out = append(out, a[0])
-			a = a[1:]
-		} else {
-			out = append(out, b[0])
-			b = b[1:]
-		}
-	}
-	return out
 }
