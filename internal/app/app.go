@@ -45,6 +45,7 @@ type App struct {
 	verifier httpapi.Verifier
 	handler  http.Handler
 	ln       net.Listener
+	debugLn  net.Listener  // HERALD_DEBUG_ADDR; nil without
 	queue    *sqs.Consumer // nil without HERALD_QUEUE; see queue.go
 }
 
@@ -163,7 +164,21 @@ func (a *App) Listen() error {
 		return fmt.Errorf("HERALD_ADDR (--addr): %w", err)
 	}
 	a.ln = ln
+	dl, err := debugListen(a.cfg.DebugAddr)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	a.debugLn = dl
 	return nil
+}
+
+// DebugAddr returns the bound profiling address, "" without one.
+func (a *App) DebugAddr() string {
+	if a.debugLn == nil {
+		return ""
+	}
+	return a.debugLn.Addr().String()
 }
 
 // Addr returns the bound listen address, "" before Listen.
@@ -195,6 +210,9 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Hub.Run(bg, a.Store.UnreadCount) })
 	wg.Go(func() { a.pruneLoop(bg) })
+	if a.debugLn != nil {
+		wg.Go(func() { a.serveDebug(bg, a.debugLn) })
+	}
 	stopQueue := a.startQueue(ctx) // stops with ctx, in-flight messages finished
 	defer func() {
 		stopQueue()

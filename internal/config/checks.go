@@ -23,6 +23,13 @@ func checkAddr(_ *Config, v string) error {
 	return nil
 }
 
+func checkOptionalAddr(c *Config, v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkAddr(c, v)
+}
+
 func checkPort(p string) error {
 	n, err := strconv.ParseUint(p, 10, 16)
 	if err != nil || (p != "0" && n == 0) {

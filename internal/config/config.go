@@ -103,6 +103,11 @@ type Config struct {
 	// (HERALD_INSTANCE_ID); hostname-pid by default.
 	InstanceID string
 
+	// DebugAddr is the address of a separate listener serving /debug/pprof
+	// (HERALD_DEBUG_ADDR); empty for none. A host-less address (":6060")
+	// listens on loopback only.
+	DebugAddr string
+
 	// Dev turns on developer defaults (--dev, HERALD_DEV): generated secrets
 	// (see ApplyDev), the demo inbox page, text logs.
 	Dev bool

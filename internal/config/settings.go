@@ -90,6 +90,8 @@ func Settings() []Setting {
 			"json", "text"),
 		computed(str("instance-id", "", "name of this instance in logs, metrics and admin stats",
 			func(c *Config) *string { return &c.InstanceID }, checkInstanceID), "hostname-pid", defaultInstanceID),
+		str("debug-addr", "", "listener for /debug/pprof, host:port (loopback when the host is empty); empty for none",
+			func(c *Config) *string { return &c.DebugAddr }, checkOptionalAddr),
 		flagBool("dev", "developer mode: generated secrets, demo inbox at /, text logs",
 			func(c *Config) *bool { return &c.Dev }),
 	}
