@@ -231,6 +231,10 @@ func (s *fakeStore) Head(context.Context, string) (notify.Position, error) {
 	return notify.Position{}, errors.New("fake store: Head not implemented")
 }
 
+func (s *fakeStore) State(context.Context, string) (notify.StreamState, error) {
+	return notify.StreamState{}, errors.New("fake store: State not implemented")
+}
+
 func (s *fakeStore) ReadEvents(context.Context, string, notify.Position, int) ([]notify.Event, error) {
 	return nil, errors.New("fake store: ReadEvents not implemented")
 }

@@ -36,6 +36,49 @@ type Event struct {
 	Name      string          `json:"n"`
 	Data      json.RawMessage `json:"d"`
 	CreatedAt time.Time       `json:"t"`
+
+	// Unread, when Counted, is the event's stream's share of the unread
+	// count right after the event (see UnreadShares): stores set it on the
+	// durable events a write returns, so that a receiver knows a user's
+	// count without asking the store. Events read back from a store, and
+	// transient events, are not Counted.
+	Unread  int64 `json:"c,omitempty"`
+	Counted bool  `json:"k,omitempty"`
+}
+
+// UnreadShares is a user's unread count as the two streams keep it: the
+// user's stream holds the user's own unread notifications minus the
+// broadcasts the user has read or deleted; the broadcast stream holds the
+// number of broadcasts retained. Each share changes only with an event of
+// its stream, so a receiver that follows both streams can keep the sum
+// right from the events' Unread alone.
+type UnreadShares struct {
+	User      int64
+	Broadcast int64
+}
+
+// Count returns the unread count the shares make (never negative).
+func (u UnreadShares) Count() int {
+	return int(max(0, u.User+u.Broadcast))
+}
+
+// Apply returns u with e's share taken in, when e carries one.
+func (u UnreadShares) Apply(e *Event) UnreadShares {
+	switch {
+	case !e.Counted:
+	case e.Broadcast():
+		u.Broadcast = e.Unread
+	default:
+		u.User = e.Unread
+	}
+	return u
+}
+
+// StreamState is where a user's two streams stand at one instant: their
+// positions and the unread shares at those positions.
+type StreamState struct {
+	Position
+	Unread UnreadShares
 }
 
 // Durable reports whether e has a position in a stream.

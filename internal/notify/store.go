@@ -50,6 +50,7 @@ type Store interface {
 	List(ctx context.Context, userID string, q ListQuery) (Page, error)
 
 	// UnreadCount returns the number of unread notifications in the inbox.
+	// It equals State(userID).Unread.Count() in the same snapshot.
 	UnreadCount(ctx context.Context, userID string) (int, error)
 
 	// MarkRead marks one notification of the user's inbox read and, if it
@@ -69,6 +70,13 @@ type Store interface {
 	// Head returns the positions of the last events of the user's stream
 	// and of the broadcast stream (0 for an empty stream).
 	Head(ctx context.Context, userID string) (Position, error)
+
+	// State returns, in one snapshot, Head and the unread shares at that
+	// head (see UnreadShares). Every durable event a write method returns
+	// is Counted: its Unread is its stream's share right after it, so that
+	// State's shares updated by the later events' Unread (UnreadShares.Apply)
+	// always equal a later State's.
+	State(ctx context.Context, userID string) (StreamState, error)
 
 	// ReadEvents returns the user's and the broadcast stream's events after
 	// pos, each stream in Seq order, the two merged by CreatedAt, at most

@@ -10,33 +10,40 @@ import (
 
 // Head returns the last positions of the user's and the broadcast stream.
 func (s *Store) Head(ctx context.Context, userID string) (notify.Position, error) {
+	st, err := s.State(ctx, userID)
+	return st.Position, err
+}
+
+// State returns the heads and the unread shares of the user's and the
+// broadcast stream, read from their stream rows in one statement.
+func (s *Store) State(ctx context.Context, userID string) (notify.StreamState, error) {
 	if s.closed.Load() {
-		return notify.Position{}, errClosed
+		return notify.StreamState{}, errClosed
 	}
-	rows, err := s.pool.Query(ctx, `SELECT stream, last_seq FROM streams WHERE stream IN ($1, '')`, userID)
+	rows, err := s.pool.Query(ctx, `SELECT stream, last_seq, unread - seen FROM streams WHERE stream IN ($1, '')`, userID)
 	if err != nil {
-		return notify.Position{}, mapErr("head", err)
+		return notify.StreamState{}, mapErr("stream state", err)
 	}
 	defer rows.Close()
-	var p notify.Position
+	var st notify.StreamState
 	for rows.Next() {
 		var (
-			stream string
-			last   int64
+			stream      string
+			last, share int64
 		)
-		if err := rows.Scan(&stream, &last); err != nil {
-			return notify.Position{}, mapErr("head", err)
+		if err := rows.Scan(&stream, &last, &share); err != nil {
+			return notify.StreamState{}, mapErr("stream state", err)
 		}
 		if stream == notify.BroadcastStream {
-			p.Broadcast = last
+			st.Broadcast, st.Unread.Broadcast = last, share
 		} else {
-			p.User = last
+			st.User, st.Unread.User = last, share
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return notify.Position{}, mapErr("head", err)
+		return notify.StreamState{}, mapErr("stream state", err)
 	}
-	return p, nil
+	return st, nil
 }
 
 // readEventsSQL reads both stream heads and up to $4 events of each stream

@@ -84,25 +84,15 @@ func (s *Store) List(ctx context.Context, userID string, q notify.ListQuery) (no
 	return page, nil
 }
 
-// unreadSQL counts own unread notifications from the partial unread index
-// and the broadcasts without a read or delete mark of this user.
-const unreadSQL = `SELECT
-	(SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL) +
-	(SELECT count(*) FROM notifications n WHERE n.user_id = '' AND NOT EXISTS (
-		SELECT 1 FROM broadcast_state s WHERE s.user_id = $1 AND s.notification_id = n.id
-		AND (s.read_at IS NOT NULL OR s.deleted)))`
-
-// UnreadCount counts the user's unread own notifications plus the broadcasts
-// the user has neither read nor deleted, in one snapshot.
+// UnreadCount returns the user's unread count: own unread notifications
+// plus the broadcasts the user has neither read nor deleted, kept in the
+// stream rows (see State).
 func (s *Store) UnreadCount(ctx context.Context, userID string) (int, error) {
-	if s.closed.Load() {
-		return 0, errClosed
+	st, err := s.State(ctx, userID)
+	if err != nil {
+		return 0, err
 	}
-	var n int
-	if err := s.pool.QueryRow(ctx, unreadSQL, userID).Scan(&n); err != nil {
-		return 0, mapErr("unread count", err)
-	}
-	return n, nil
+	return st.Unread.Count(), nil
 }
 
 // MarkRead marks id read for userID (see notify.Store). For a broadcast the
@@ -128,15 +118,16 @@ func (s *Store) inboxChange(ctx context.Context, op, userID, id string, del bool
 		status string
 		seq    *int64
 		data   *string
+		share  *int64
 	)
 	err := s.w.do(ctx, &request{
 		streams: []string{userID},
-		sql:     "SELECT o_status, o_seq, o_data FROM herald_inbox_change($1, $2, $3, $4)",
+		sql:     "SELECT o_status, o_seq, o_data, o_share FROM herald_inbox_change_counted($1, $2, $3, $4)",
 		args:    []any{userID, id, del, now},
 		scan: func(rows pgx.Rows) error {
 			status = ""
 			for rows.Next() {
-				if err := rows.Scan(&status, &seq, &data); err != nil {
+				if err := rows.Scan(&status, &seq, &data, &share); err != nil {
 					return err
 				}
 			}
@@ -152,10 +143,10 @@ func (s *Store) inboxChange(ctx context.Context, op, userID, id string, del bool
 	case "unchanged":
 		return nil, nil
 	case "ok":
-		if seq == nil {
+		if seq == nil || share == nil {
 			return nil, fmt.Errorf("%s: no event position", op)
 		}
-		ev := event(userID, *seq, name, data, now)
+		ev := counted(event(userID, *seq, name, data, now), *share)
 		return &ev, nil
 	}
 	return nil, fmt.Errorf("%s: unexpected status %q", op, status)
@@ -171,14 +162,15 @@ func (s *Store) MarkAllRead(ctx context.Context, userID string) (int, *notify.Ev
 	var (
 		updated int64
 		seq     *int64
+		share   *int64
 	)
 	err := s.w.do(ctx, &request{
 		streams: []string{userID},
-		sql:     "SELECT o_updated, o_seq FROM herald_mark_all_read($1, $2)",
+		sql:     "SELECT o_updated, o_seq, o_share FROM herald_mark_all_read_counted($1, $2)",
 		args:    []any{userID, now},
 		scan: func(rows pgx.Rows) error {
 			for rows.Next() {
-				if err := rows.Scan(&updated, &seq); err != nil {
+				if err := rows.Scan(&updated, &seq, &share); err != nil {
 					return err
 				}
 			}
@@ -188,10 +180,10 @@ func (s *Store) MarkAllRead(ctx context.Context, userID string) (int, *notify.Ev
 	if err != nil {
 		return 0, nil, mapErr("mark all read", err)
 	}
-	if seq == nil {
+	if seq == nil || share == nil {
 		return int(updated), nil, nil
 	}
 	ev := notify.Event{UserID: userID, Seq: *seq, Name: notify.EventRead,
-		Data: json.RawMessage(`{"all":true}`), CreatedAt: now}
+		Data: json.RawMessage(`{"all":true}`), CreatedAt: now, Unread: *share, Counted: true}
 	return int(updated), &ev, nil
 }

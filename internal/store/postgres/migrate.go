@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,12 @@ func loadMigrations() ([]migration.Migration, error) {
 // migrators (instances starting together) take turns: the first applies,
 // the others find nothing left to do.
 func migrate(ctx context.Context, pool *pgxpool.Pool, now func() time.Time) error {
+	return migrateUpTo(ctx, pool, now, math.MaxInt)
+}
+
+// migrateUpTo is migrate stopping after version upTo (upgrade tests build
+// a database of an earlier schema with it).
+func migrateUpTo(ctx context.Context, pool *pgxpool.Pool, now func() time.Time, upTo int) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
@@ -76,7 +83,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, now func() time.Time) erro
 		return mapErr("read schema version", err)
 	}
 	for _, m := range ms {
-		if m.Version <= current {
+		if m.Version <= current || m.Version > upTo {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {

@@ -31,14 +31,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		arg  time.Time
 	}{
 		{"events", `SELECT herald_prune_events($1, $2)`, before},
-		{"broadcast state", `WITH d AS (DELETE FROM broadcast_state WHERE (user_id, notification_id) IN (
-			SELECT s.user_id, s.notification_id FROM notifications n
-			JOIN broadcast_state s ON s.notification_id = n.id
-			WHERE n.user_id = '' AND n.created_at < $1 LIMIT $2) RETURNING 1)
-			SELECT count(*) FROM d`, before},
-		{"notifications", `WITH d AS (DELETE FROM notifications WHERE (user_id, id) IN (
-			SELECT user_id, id FROM notifications WHERE created_at < $1 LIMIT $2) RETURNING 1)
-			SELECT count(*) FROM d`, before},
+		{"notifications", `SELECT herald_prune_notifications($1, $2)`, before},
 		{"idempotency keys", `WITH d AS (DELETE FROM idempotency WHERE key IN (
 			SELECT key FROM idempotency WHERE created_at <= $1 LIMIT $2) RETURNING 1)
 			SELECT count(*) FROM d`, now.Add(-notify.IdempotencyWindow)},

@@ -11,7 +11,7 @@ import (
 	"github.com/herald-notify/herald/internal/notify"
 )
 
-const publishSQL = `SELECT o_stream, o_seq, o_name, o_data, o_created_at FROM herald_publish(
+const publishSQL = `SELECT o_stream, o_seq, o_name, o_data, o_created_at, o_share FROM herald_publish_counted(
 	$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 
 // Publish stores in.Notifications and their events in one group-committed
@@ -91,8 +91,9 @@ func (s *Store) Publish(ctx context.Context, in notify.PublishInput) (notify.Pub
 					name   string
 					data   *string
 					at     *time.Time
+					share  *int64
 				)
-				if err := rows.Scan(&stream, &seq, &name, &data, &at); err != nil {
+				if err := rows.Scan(&stream, &seq, &name, &data, &at, &share); err != nil {
 					return err
 				}
 				if stream == nil { // 'duplicate': the receipts stored with the key
@@ -105,7 +106,10 @@ func (s *Store) Publish(ctx context.Context, in notify.PublishInput) (notify.Pub
 					out.Duplicate = true
 					continue
 				}
-				out.Events = append(out.Events, event(*stream, *seq, name, data, *at))
+				if seq == nil || at == nil || share == nil {
+					return fmt.Errorf("publish: event without position")
+				}
+				out.Events = append(out.Events, counted(event(*stream, *seq, name, data, *at), *share))
 			}
 			return nil
 		},
@@ -150,7 +154,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs []notify.Event) ([]notify.
 	}
 	err := s.w.do(ctx, &request{
 		streams: streams,
-		sql:     "SELECT herald_append_events($1, $2, $3, $4)",
+		sql:     "SELECT o_seq, o_share FROM herald_append_counted_events($1, $2, $3, $4)",
 		args:    []any{streams, names, datas, ats},
 		scan: func(rows pgx.Rows) error {
 			i := 0
@@ -158,9 +162,10 @@ func (s *Store) AppendEvents(ctx context.Context, evs []notify.Event) ([]notify.
 				if i == len(out) {
 					return fmt.Errorf("append events: more positions than events")
 				}
-				if err := rows.Scan(&out[i].Seq); err != nil {
+				if err := rows.Scan(&out[i].Seq, &out[i].Unread); err != nil {
 					return err
 				}
+				out[i].Counted = true
 				i++
 			}
 			if rows.Err() == nil && i != len(out) {
@@ -181,6 +186,12 @@ func event(stream string, seq int64, name string, data *string, at time.Time) no
 	if data != nil {
 		e.Data = json.RawMessage(*data)
 	}
+	return e
+}
+
+// counted returns e carrying share as its stream's unread share.
+func counted(e notify.Event, share int64) notify.Event {
+	e.Unread, e.Counted = share, true
 	return e
 }
 

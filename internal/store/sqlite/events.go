@@ -8,9 +8,10 @@ import (
 	"github.com/herald-notify/herald/internal/notify"
 )
 
-// streamHead is one row of streams (zero for a stream never written).
+// streamHead is one row of streams (zero for a stream never written):
+// its positions and its share of the unread count (unread - seen).
 type streamHead struct {
-	last, pruned int64
+	last, pruned, share int64
 }
 
 // heads reads the user's and the broadcast stream's rows, within tx if it is
@@ -30,7 +31,7 @@ func (s *Store) heads(ctx context.Context, tx *sql.Tx, userID string) (user, bc 
 			stream string
 			h      streamHead
 		)
-		if err := rows.Scan(&stream, &h.last, &h.pruned); err != nil {
+		if err := rows.Scan(&stream, &h.last, &h.pruned, &h.share); err != nil {
 			return user, bc, err
 		}
 		if stream == notify.BroadcastStream {
@@ -52,6 +53,22 @@ func (s *Store) Head(ctx context.Context, userID string) (notify.Position, error
 		return notify.Position{}, mapErr("head", err)
 	}
 	return notify.Position{User: u.last, Broadcast: b.last}, nil
+}
+
+// State returns the heads and the unread shares of the user's and the
+// broadcast stream, read from their stream rows in one snapshot.
+func (s *Store) State(ctx context.Context, userID string) (notify.StreamState, error) {
+	if s.closed.Load() {
+		return notify.StreamState{}, errClosed
+	}
+	u, b, err := s.heads(ctx, nil, userID)
+	if err != nil {
+		return notify.StreamState{}, mapErr("stream state", err)
+	}
+	return notify.StreamState{
+		Position: notify.Position{User: u.last, Broadcast: b.last},
+		Unread:   notify.UnreadShares{User: u.share, Broadcast: b.share},
+	}, nil
 }
 
 // ReadEvents returns up to limit events after pos from the user's and the

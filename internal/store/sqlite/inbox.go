@@ -61,17 +61,15 @@ func (s *Store) List(ctx context.Context, userID string, q notify.ListQuery) (no
 	return page, nil
 }
 
-// UnreadCount counts the user's unread own notifications plus the broadcasts
-// the user has neither read nor deleted, in one snapshot.
+// UnreadCount returns the user's unread count: own unread notifications
+// plus the broadcasts the user has neither read nor deleted, kept in the
+// stream rows (see State).
 func (s *Store) UnreadCount(ctx context.Context, userID string) (int, error) {
-	if s.closed.Load() {
-		return 0, errClosed
+	st, err := s.State(ctx, userID)
+	if err != nil {
+		return 0, err
 	}
-	var n int
-	if err := s.rq.unread.QueryRowContext(ctx, userID).Scan(&n); err != nil {
-		return 0, mapErr("unread count", err)
-	}
-	return n, nil
+	return st.Unread.Count(), nil
 }
 
 // inboxEntry is what the writer knows about one id in one user's inbox.
@@ -133,7 +131,12 @@ func (s *Store) MarkRead(ctx context.Context, userID, id string) (*notify.Event,
 		if err != nil {
 			return fmt.Errorf("mark read: %w", err)
 		}
-		ev, err := appendIDsEvent(tx, userID, notify.EventRead, []string{id}, now)
+		// An unread broadcast gains its first state row: one more seen.
+		d := unreadDelta{unread: -1}
+		if e.broadcast {
+			d = unreadDelta{seen: 1}
+		}
+		ev, err := appendIDsEvent(tx, userID, notify.EventRead, []string{id}, now, d)
 		if err != nil {
 			return err
 		}
@@ -180,7 +183,7 @@ func (s *Store) MarkAllRead(ctx context.Context, userID string) (int, *notify.Ev
 		ev, err := appendEvent(tx, notify.Event{
 			UserID: userID, Name: notify.EventRead, Data: json.RawMessage(`{"all":true}`),
 			CreatedAt: fromMicros(now),
-		})
+		}, unreadDelta{unread: -own, seen: bc})
 		if err != nil {
 			return err
 		}
@@ -216,7 +219,17 @@ func (s *Store) Delete(ctx context.Context, userID, id string) (*notify.Event, e
 		if err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
-		ev, err := appendIDsEvent(tx, userID, notify.EventDeleted, []string{id}, s.now().UTC().Truncate(time.Microsecond))
+		// Deleting an unread notification lowers the count: an own one
+		// leaves the unread ones, a broadcast gains its first state row.
+		var d unreadDelta
+		switch {
+		case e.read:
+		case e.broadcast:
+			d.seen = 1
+		default:
+			d.unread = -1
+		}
+		ev, err := appendIDsEvent(tx, userID, notify.EventDeleted, []string{id}, s.now().UTC().Truncate(time.Microsecond), d)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/herald-notify/herald/internal/store/migration"
@@ -37,7 +38,13 @@ func loadMigrations() ([]migration.Migration, error) {
 
 // migrate applies pending migrations and creates the epoch, in one
 // BEGIN IMMEDIATE transaction on a single connection of db.
-func migrate(ctx context.Context, db *sql.DB, now func() time.Time) (err error) {
+func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
+	return migrateUpTo(ctx, db, now, math.MaxInt)
+}
+
+// migrateUpTo is migrate stopping after version upTo (upgrade tests build
+// a database of an earlier schema with it).
+func migrateUpTo(ctx context.Context, db *sql.DB, now func() time.Time, upTo int) (err error) {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
@@ -69,7 +76,7 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) (err error) 
 		return mapErr("migrate: read version", err)
 	}
 	for _, m := range ms {
-		if m.Version <= current {
+		if m.Version <= current || m.Version > upTo {
 			continue
 		}
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {

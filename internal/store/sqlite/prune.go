@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,13 +31,17 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	}{
 		{"events", func(tx *wtx) (int64, error) { return pruneEvents(tx, cutoff) }},
 		{"broadcast state", func(tx *wtx) (int64, error) {
-			return tx.exec(`DELETE FROM broadcast_state WHERE rowid IN (
+			// Each state row was one broadcast seen by its user.
+			return deleteCounted(tx, `UPDATE streams SET seen = seen - ? WHERE stream = ?`, `DELETE FROM broadcast_state WHERE rowid IN (
 				SELECT s.rowid FROM broadcast_state s JOIN notifications n ON n.id = s.notification_id
-				WHERE n.user_id = '' AND n.created_at < ? LIMIT ?)`, cutoff, pruneBatch)
+				WHERE n.user_id = '' AND n.created_at < ? LIMIT ?)
+				RETURNING user_id, read_at IS NOT NULL OR deleted <> 0`, cutoff, pruneBatch)
 		}},
 		{"notifications", func(tx *wtx) (int64, error) {
-			return tx.exec(`DELETE FROM notifications WHERE id IN (
-				SELECT id FROM notifications WHERE created_at < ? LIMIT ?)`, cutoff, pruneBatch)
+			// Each unread notification, and each broadcast, was one unread.
+			return deleteCounted(tx, `UPDATE streams SET unread = unread - ? WHERE stream = ?`, `DELETE FROM notifications WHERE id IN (
+				SELECT id FROM notifications WHERE created_at < ? LIMIT ?)
+				RETURNING user_id, read_at IS NULL`, cutoff, pruneBatch)
 		}},
 		{"idempotency keys", func(tx *wtx) (int64, error) {
 			return tx.exec(`DELETE FROM idempotency WHERE key IN (
@@ -103,6 +108,41 @@ func pruneEvents(tx *wtx, cutoff int64) (int64, error) {
 		if _, err := tx.exec(`UPDATE streams SET pruned_seq = max(pruned_seq, ?) WHERE stream = ?`,
 			seq, stream); err != nil {
 			return 0, fmt.Errorf("raise pruned_seq: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// deleteCounted runs a DELETE … RETURNING stream, counted, then lower (an
+// UPDATE of streams taking the number and the stream) for each stream with
+// counted rows, in the same transaction. It returns the rows deleted.
+func deleteCounted(tx *wtx, lower, query string, args ...any) (int64, error) {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	by := make(map[string]int64)
+	var n int64
+	for rows.Next() {
+		var (
+			stream  string
+			counted bool
+		)
+		if err := rows.Scan(&stream, &counted); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		n++
+		if counted {
+			by[stream]++
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	for stream, k := range by {
+		if _, err := tx.exec(lower, k, stream); err != nil {
+			return 0, fmt.Errorf("lower unread share: %w", err)
 		}
 	}
 	return n, nil

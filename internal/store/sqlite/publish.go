@@ -88,7 +88,7 @@ func (s *Store) Publish(ctx context.Context, in notify.PublishInput) (notify.Pub
 			ev, err := appendEvent(tx, notify.Event{
 				UserID: n.UserID, Name: notify.EventNotification, Data: datas[i],
 				CreatedAt: n.CreatedAt.UTC().Truncate(time.Microsecond),
-			})
+			}, unreadDelta{unread: 1})
 			if err != nil {
 				return err
 			}
@@ -179,7 +179,8 @@ func collapse(tx *wtx, userID, key string, now time.Time) (*notify.Event, error)
 		return nil, nil
 	}
 	slices.Sort(ids)
-	ev, err := appendIDsEvent(tx, userID, notify.EventDeleted, ids, now)
+	// Only unread notifications are collapsed.
+	ev, err := appendIDsEvent(tx, userID, notify.EventDeleted, ids, now, unreadDelta{unread: -int64(len(ids))})
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +225,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs []notify.Event) ([]notify.
 		out = make([]notify.Event, 0, len(evs))
 		for _, e := range evs {
 			e.CreatedAt = e.CreatedAt.UTC().Truncate(time.Microsecond)
-			stored, err := appendEvent(tx, e)
+			stored, err := appendEvent(tx, e, unreadDelta{})
 			if err != nil {
 				return err
 			}
@@ -238,14 +239,24 @@ func (s *Store) AppendEvents(ctx context.Context, evs []notify.Event) ([]notify.
 	return out, nil
 }
 
-// appendEvent gives e the next position of its stream and stores it.
-func appendEvent(tx *wtx, e notify.Event) (notify.Event, error) {
-	err := tx.queryRow(`INSERT INTO streams(stream, last_seq, pruned_seq) VALUES (?, 1, 0)
-		ON CONFLICT(stream) DO UPDATE SET last_seq = last_seq + 1
-		RETURNING last_seq`, e.UserID).Scan(&e.Seq)
+// unreadDelta is how a write changes the unread shares of the stream it
+// appends to (see the streams table and notify.UnreadShares).
+type unreadDelta struct {
+	unread, seen int64
+}
+
+// appendEvent gives e the next position of its stream, applies d to the
+// stream's unread bookkeeping, and stores e, Counted with the stream's share
+// after it.
+func appendEvent(tx *wtx, e notify.Event, d unreadDelta) (notify.Event, error) {
+	err := tx.queryRow(`INSERT INTO streams(stream, last_seq, pruned_seq, unread, seen) VALUES (?, 1, 0, ?, ?)
+		ON CONFLICT(stream) DO UPDATE SET last_seq = last_seq + 1,
+			unread = unread + excluded.unread, seen = seen + excluded.seen
+		RETURNING last_seq, unread - seen`, e.UserID, d.unread, d.seen).Scan(&e.Seq, &e.Unread)
 	if err != nil {
 		return notify.Event{}, fmt.Errorf("advance stream: %w", err)
 	}
+	e.Counted = true
 	var data any
 	if e.Data != nil {
 		data = []byte(e.Data)
@@ -258,13 +269,13 @@ func appendEvent(tx *wtx, e notify.Event) (notify.Event, error) {
 }
 
 // appendIDsEvent appends a notification.read/deleted event {"ids":[…]} to
-// the user's stream.
-func appendIDsEvent(tx *wtx, userID, name string, ids []string, now time.Time) (notify.Event, error) {
+// the user's stream, applying d.
+func appendIDsEvent(tx *wtx, userID, name string, ids []string, now time.Time, d unreadDelta) (notify.Event, error) {
 	data, err := json.Marshal(struct {
 		IDs []string `json:"ids"`
 	}{ids})
 	if err != nil {
 		return notify.Event{}, fmt.Errorf("encode event: %w", err)
 	}
-	return appendEvent(tx, notify.Event{UserID: userID, Name: name, Data: data, CreatedAt: now})
+	return appendEvent(tx, notify.Event{UserID: userID, Name: name, Data: data, CreatedAt: now}, d)
 }

@@ -114,29 +114,34 @@ func publishMany(tx *wtx, q *publishSQL, ps []*plainPublish) error {
 	if err := execRows(tx, &q.notifications, insertNotificationsHead, notificationCols, args); err != nil {
 		return fmt.Errorf("insert notifications: %w", err)
 	}
-	// Advance each stream once by its count; the run's events take the
-	// positions from the old head on, in order.
-	next := make(map[string]int64, len(order))
+	// Advance each stream once by its count (each notification is one more
+	// unread, own or broadcast); the run's events take the positions from
+	// the old head on, in order, and the shares from the old share on.
+	type head struct{ seq, share int64 }
+	next := make(map[string]head, len(order))
 	for _, stream := range order {
-		var last int64
-		if err := tx.queryRow(`INSERT INTO streams(stream, last_seq, pruned_seq) VALUES (?, ?, 0)
-			ON CONFLICT(stream) DO UPDATE SET last_seq = last_seq + excluded.last_seq
-			RETURNING last_seq`, stream, counts[stream]).Scan(&last); err != nil {
+		var last, share int64
+		n := counts[stream]
+		if err := tx.queryRow(`INSERT INTO streams(stream, last_seq, pruned_seq, unread, seen) VALUES (?, ?, 0, ?, 0)
+			ON CONFLICT(stream) DO UPDATE SET last_seq = last_seq + excluded.last_seq,
+				unread = unread + excluded.unread
+			RETURNING last_seq, unread - seen`, stream, n, n).Scan(&last, &share); err != nil {
 			return fmt.Errorf("advance stream: %w", err)
 		}
-		next[stream] = last - counts[stream] + 1
+		next[stream] = head{seq: last - n + 1, share: share - n + 1}
 	}
 	args = args[:0]
 	for _, p := range ps {
 		evs := make([]notify.Event, len(p.notes))
 		for i, n := range p.notes {
-			seq := next[n.UserID]
-			next[n.UserID] = seq + 1
+			h := next[n.UserID]
+			next[n.UserID] = head{seq: h.seq + 1, share: h.share + 1}
 			evs[i] = notify.Event{
-				UserID: n.UserID, Seq: seq, Name: notify.EventNotification, Data: p.datas[i],
+				UserID: n.UserID, Seq: h.seq, Name: notify.EventNotification, Data: p.datas[i],
 				CreatedAt: n.CreatedAt.UTC().Truncate(time.Microsecond),
+				Unread:    h.share, Counted: true,
 			}
-			args = append(args, n.UserID, seq, notify.EventNotification, []byte(p.datas[i]), micros(evs[i].CreatedAt))
+			args = append(args, n.UserID, h.seq, notify.EventNotification, []byte(p.datas[i]), micros(evs[i].CreatedAt))
 		}
 		*p.out = notify.PublishOutput{Receipts: p.receipts, Events: evs}
 	}

@@ -10,7 +10,6 @@ import (
 // (database/sql re-prepares them lazily on each pooled connection).
 type readQueries struct {
 	list   [4]*sql.Stmt // by listVariant
-	unread *sql.Stmt
 	head   *sql.Stmt
 	events *sql.Stmt
 }
@@ -55,15 +54,9 @@ func listSQL(before, unreadOnly bool) string {
 		ORDER BY id DESC LIMIT ?3`, ownIndex, ownCond, bcCond)
 }
 
-const unreadSQL = `SELECT
-	(SELECT count(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL) +
-	(SELECT count(*) FROM notifications n WHERE n.user_id = '' AND NOT EXISTS (
-		SELECT 1 FROM broadcast_state s WHERE s.user_id = ?1 AND s.notification_id = n.id
-		AND (s.read_at IS NOT NULL OR s.deleted <> 0)))`
-
 // headSQL returns the user's stream row and the broadcast stream row (either
-// may be missing: an empty stream).
-const headSQL = `SELECT stream, last_seq, pruned_seq FROM streams WHERE stream IN (?1, '')`
+// may be missing: an empty stream), with each one's unread share.
+const headSQL = `SELECT stream, last_seq, pruned_seq, unread - seen FROM streams WHERE stream IN (?1, '')`
 
 const eventsSQL = `SELECT seq, name, data, created_at FROM events
 	WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?`
@@ -81,7 +74,6 @@ func (q *readQueries) prepare(ctx context.Context, db *sql.DB) error {
 	for v := range q.list {
 		q.list[v] = prep(listSQL(v&1 != 0, v&2 != 0))
 	}
-	q.unread = prep(unreadSQL)
 	q.head = prep(headSQL)
 	q.events = prep(eventsSQL)
 	if err != nil {
@@ -94,7 +86,7 @@ func (q *readQueries) prepare(ctx context.Context, db *sql.DB) error {
 // close closes the prepared statements; their errors are of no use to a
 // caller that is closing the pool next.
 func (q *readQueries) close() {
-	for _, st := range append(q.list[:], q.unread, q.head, q.events) {
+	for _, st := range append(q.list[:], q.head, q.events) {
 		if st != nil {
 			_ = st.Close()
 		}

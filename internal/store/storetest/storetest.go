@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"Events", eventTests},
 		{"Tickets", ticketTests},
 		{"Lifecycle", lifecycleTests},
+		{"Unread", unreadTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
