@@ -8,9 +8,9 @@ import (
 	"github.com/herald-notify/herald/internal/notify"
 )
 
-// The wire format of one bus message (version 1):
+// The wire format of one bus message (version 2):
 //
-//	version  byte (1)
+//	version  byte (2)
 //	origin   8 bytes: the publishing Bus's random id
 //	count    uvarint
 //	count × event:
@@ -20,13 +20,20 @@ import (
 //	  data   uvarint length, bytes
 //	  secs   varint   CreatedAt, Unix seconds
 //	  nanos  uvarint  CreatedAt, nanoseconds within the second
+//	  counts byte     1 when the event carries its stream's unread share, else 0
+//	  share  varint   the share (only when counts is 1)
 //
+// Version 1, which earlier releases send, is the same without counts and
+// share; it is still decoded (its events are not Counted).
 // A binary format rather than JSON: encoding/json validates and compacts
 // every json.RawMessage on the way out and scans it again on the way in,
 // which for a 16 KiB payload costs more than the rest of the path (see
 // BenchmarkCodec). A receiver drops a message of a version it does not know;
 // the streams repair the loss from the store when the next event arrives.
-const wireVersion = 1
+const (
+	wireVersion   = 2
+	wireVersionV1 = 1
+)
 
 // originLen is the length of a Bus's id in each message.
 const originLen = 8
@@ -52,7 +59,12 @@ func appendEvent(dst []byte, e *notify.Event) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(e.Data)))
 	dst = append(dst, e.Data...)
 	dst = binary.AppendVarint(dst, e.CreatedAt.Unix())
-	return binary.AppendUvarint(dst, uint64(e.CreatedAt.Nanosecond()))
+	dst = binary.AppendUvarint(dst, uint64(e.CreatedAt.Nanosecond()))
+	if !e.Counted {
+		return append(dst, 0)
+	}
+	dst = append(dst, 1)
+	return binary.AppendVarint(dst, e.Unread)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -62,7 +74,7 @@ func appendString(dst []byte, s string) []byte {
 
 // eventLen returns an upper bound of the encoded length of e.
 func eventLen(e *notify.Event) int {
-	return len(e.UserID) + len(e.Name) + len(e.Data) + 5*binary.MaxVarintLen64
+	return len(e.UserID) + len(e.Name) + len(e.Data) + 6*binary.MaxVarintLen64 + 1
 }
 
 // decode parses a message. User ids and names share the memory of msg;
@@ -71,7 +83,8 @@ func eventLen(e *notify.Event) int {
 // partial or invented event.
 func decode(msg string) (origin [originLen]byte, evs []notify.Event, err error) {
 	r := reader{s: msg}
-	if r.byte() != wireVersion {
+	version := r.byte()
+	if version != wireVersion && version != wireVersionV1 {
 		return origin, nil, errors.New("unknown message version")
 	}
 	copy(origin[:], r.take(originLen))
@@ -94,6 +107,15 @@ func decode(msg string) (origin [originLen]byte, evs []notify.Event, err error) 
 		secs, nanos := r.varint(), r.uvarint()
 		if nanos >= uint64(time.Second) {
 			r.bad = true
+		}
+		if version >= 2 {
+			switch r.byte() {
+			case 0:
+			case 1:
+				e.Unread, e.Counted = r.varint(), true
+			default:
+				r.bad = true
+			}
 		}
 		if r.bad {
 			return origin, nil, errMalformed

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -18,9 +19,12 @@ func sampleEvents() []notify.Event {
 	at := time.Date(2025, 3, 9, 14, 7, 5, 123456000, time.UTC)
 	return []notify.Event{
 		{UserID: "u1", Seq: 1, Name: notify.EventNotification,
-			Data: json.RawMessage(`{"id":"01j","title":"line one\nline two\r\nthree","message":"héllo wörld ✓ 🎉"}`), CreatedAt: at},
+			Data: json.RawMessage(`{"id":"01j","title":"line one\nline two\r\nthree","message":"héllo wörld ✓ 🎉"}`), CreatedAt: at,
+			Unread: 7, Counted: true},
 		{UserID: "ユーザー", Seq: 1<<53 + 7, Name: notify.EventRead, Data: json.RawMessage(`{"all":true}`), CreatedAt: at.Add(time.Microsecond)},
-		{UserID: notify.BroadcastStream, Seq: 42, Name: notify.EventNotification, Data: json.RawMessage(`{}`), CreatedAt: at.Add(987 * time.Nanosecond)},
+		{UserID: notify.BroadcastStream, Seq: 42, Name: notify.EventNotification, Data: json.RawMessage(`{}`), CreatedAt: at.Add(987 * time.Nanosecond),
+			Unread: 1 << 40, Counted: true},
+		{UserID: "u4", Seq: 3, Name: notify.EventDeleted, Data: json.RawMessage(`{"ids":["x"]}`), CreatedAt: at, Unread: -2, Counted: true},
 		{UserID: "u2", Name: notify.EventUnreadCount, Data: json.RawMessage(`{"count":3}`)},
 		{UserID: "u3", Name: "build.finished", Data: json.RawMessage("{\"log\":\"a\\nb\",\"raw\":\"\u2028\"}"), CreatedAt: time.Unix(-1, 5)},
 	}
@@ -35,7 +39,8 @@ func sameEvents(t testing.TB, got, want []notify.Event) {
 	for i := range want {
 		g, w := got[i], want[i]
 		if g.UserID != w.UserID || g.Seq != w.Seq || g.Name != w.Name ||
-			!bytes.Equal(g.Data, w.Data) || !g.CreatedAt.Equal(w.CreatedAt) {
+			!bytes.Equal(g.Data, w.Data) || !g.CreatedAt.Equal(w.CreatedAt) ||
+			g.Counted != w.Counted || g.Unread != w.Unread {
 			t.Fatalf("event %d:\n got %+v (data %q)\nwant %+v (data %q)", i, g, g.Data, w, w.Data)
 		}
 	}
@@ -84,6 +89,24 @@ func TestEncodeSplitsLargeBatchesInOrder(t *testing.T) {
 	sameEvents(t, got, evs)
 }
 
+// Earlier releases send version 1, without counts: their events decode,
+// not Counted, so that a rolling upgrade delivers both ways.
+func TestDecodesVersion1(t *testing.T) {
+	t.Parallel()
+	at := time.Unix(1700000000, 5).UTC()
+	msg := "\x01" + "ORIGIN01" + "\x01" + "\x02u1" + "\x06" + "\x0cnotification" + "\x02{}" +
+		string(binaryVarint(at.Unix())) + "\x05"
+	_, evs, err := decode(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameEvents(t, evs, []notify.Event{{UserID: "u1", Seq: 3, Name: "notification", Data: json.RawMessage(`{}`), CreatedAt: at}})
+}
+
+func binaryVarint(x int64) []byte {
+	return binary.AppendVarint(nil, x)
+}
+
 func TestResyncRequestRoundTrips(t *testing.T) {
 	t.Parallel()
 	origin, evs, err := decode(string(encodeResync([originLen]byte{7})))
@@ -98,12 +121,14 @@ func TestDecodeRefusesMalformedMessages(t *testing.T) {
 	cases := map[string]string{
 		"empty":               "",
 		"json":                `[{"n":"notification"}]`,
-		"version 2":           "\x02" + good[1:],
-		"no events, trailing": "\x01" + good[1:1+originLen] + "\x00x",
-		"huge count":          "\x01" + good[1:1+originLen] + "\xff\xff\xff\xff\x0f",
+		"version 3":           "\x03" + good[1:],
+		"v1 with counts":      "\x01" + good[1:],
+		"no events, trailing": "\x02" + good[1:1+originLen] + "\x00x",
+		"huge count":          "\x02" + good[1:1+originLen] + "\xff\xff\xff\xff\x0f",
 		"trailing byte":       good + "x",
-		"bad nanos":           "\x01" + good[1:1+originLen] + "\x01\x01u\x02\x01n\x00\x00\x80\x94\xeb\xdc\x03",
-		"overlong int":        "\x01" + good[1:1+originLen] + "\x01\x01u\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f",
+		"bad nanos":           "\x02" + good[1:1+originLen] + "\x01\x01u\x02\x01n\x00\x00\x80\x94\xeb\xdc\x03\x00",
+		"bad counts flag":     "\x02" + good[1:1+originLen] + "\x01\x01u\x02\x01n\x00\x00\x00\x02",
+		"overlong int":        "\x02" + good[1:1+originLen] + "\x01\x01u\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f",
 	}
 	for i := 1; i < len(good); i += 7 {
 		cases[fmt.Sprint("truncated at ", i)] = good[:i]
