@@ -208,7 +208,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Go(func() { a.Hub.Run(bg, a.Store.UnreadCount) })
+	wg.Go(func() { a.Hub.Run(bg, a.Store.State) })
 	wg.Go(func() { a.pruneLoop(bg) })
 	if a.debugLn != nil {
 		wg.Go(func() { a.serveDebug(bg, a.debugLn) })
@@ -261,6 +261,7 @@ func (a *App) pruneLoop(ctx context.Context) {
 			a.log.Warn("prune failed", "err", err)
 		case n > 0:
 			a.log.Info("pruned", "rows", n)
+			a.Hub.RefreshCounts() // retention may have removed unread notifications
 		}
 		t.Reset(pruneEvery)
 	}

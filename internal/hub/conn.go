@@ -21,10 +21,12 @@ const (
 
 // Frame is one event ready to write: the event and its SSE encoding without
 // the id field. A Frame is shared by every connection it is offered to and
-// must not be modified.
+// must not be modified. A frame with Shares set carries no event to write:
+// it hands the user's streams their unread shares read from the store.
 type Frame struct {
-	Event notify.Event
-	Body  []byte
+	Event  notify.Event
+	Body   []byte
+	Shares *notify.UnreadShares
 }
 
 // Conn is one registered stream: a bounded queue filled by the hub and

@@ -10,13 +10,16 @@ import (
 	"github.com/herald-notify/herald/internal/sse"
 )
 
-// CountFunc returns a user's unread count (notify.Store.UnreadCount).
-type CountFunc func(ctx context.Context, userID string) (int, error)
+// StateFunc returns where a user's streams stand (notify.Store.State).
+type StateFunc func(ctx context.Context, userID string) (notify.StreamState, error)
 
-// counter coalesces unread-count updates: events mark users dirty, and one
-// loop sends each dirty user's current count at most once per interval.
-// Counts are read from the store, so they are right whatever instance or
-// request changed them.
+// counter refreshes unread counts from the store where the events cannot:
+// an event that changed a count without carrying its share (from an
+// instance of an earlier release), a bus that may have lost events
+// (Resync), retention that removed unread notifications. Such events mark
+// users dirty, and one loop reads each dirty user's shares at most once per
+// interval and hands them to the user's streams. Counted events never come
+// here: each stream keeps its count from their shares.
 type counter struct {
 	h     *Hub
 	mu    sync.Mutex
@@ -61,9 +64,9 @@ func (c *counter) take() []string {
 	return users
 }
 
-// Run sends coalesced unread-count events until ctx ends, reading counts
-// with count. It returns when ctx is done.
-func (h *Hub) Run(ctx context.Context, count CountFunc) {
+// Run refreshes marked users' unread counts until ctx ends, reading them
+// with state. It returns when ctx is done.
+func (h *Hub) Run(ctx context.Context, state StateFunc) {
 	c := h.counts
 	pace := time.NewTimer(0)
 	defer pace.Stop()
@@ -77,7 +80,7 @@ func (h *Hub) Run(ctx context.Context, count CountFunc) {
 			if h.UserConnections(u) == 0 {
 				continue
 			}
-			n, err := count(ctx, u)
+			st, err := state(ctx, u)
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -85,7 +88,7 @@ func (h *Hub) Run(ctx context.Context, count CountFunc) {
 				h.opts.Logger.Warn("unread count failed", "err", err)
 				continue
 			}
-			h.deliverUser(u, CountFrame(u, n))
+			h.deliverUser(u, sharesFrame(u, st.Unread))
 		}
 		pace.Reset(h.opts.CountInterval)
 		select {
@@ -96,10 +99,16 @@ func (h *Hub) Run(ctx context.Context, count CountFunc) {
 	}
 }
 
-// CountFrame returns the unread-count frame for a user.
-func CountFrame(userID string, n int) *Frame {
-	data := strconv.AppendInt([]byte(`{"count":`), int64(n), 10)
-	data = append(data, '}')
-	e := notify.Event{UserID: userID, Name: notify.EventUnreadCount, Data: data, CreatedAt: time.Now()}
-	return &Frame{Event: e, Body: sse.AppendEvent(nil, e.Name, e.Data)}
+// sharesFrame hands a user's streams their unread shares as read from the
+// store; each stream writes the count it makes if it differs from the last
+// one it wrote.
+func sharesFrame(userID string, u notify.UnreadShares) *Frame {
+	return &Frame{Event: notify.Event{UserID: userID, Name: notify.EventUnreadCount}, Shares: &u}
+}
+
+// appendCount appends the unread-count event for n.
+func appendCount(buf []byte, n int) []byte {
+	var b [32]byte
+	data := strconv.AppendInt(append(b[:0], `{"count":`...), int64(n), 10)
+	return sse.AppendEvent(buf, notify.EventUnreadCount, append(data, '}'))
 }

@@ -15,6 +15,7 @@ type fakeStore struct {
 	events map[string][]notify.Event // by stream; Seq = index+1
 	unread map[string]int
 	fail   error
+	states int // State calls
 }
 
 func newFakeStore() *fakeStore {
@@ -33,13 +34,19 @@ func (s *fakeStore) add(userID, name, data string) notify.Event {
 
 func (s *fakeStore) Epoch() string { return s.epoch }
 
-func (s *fakeStore) Head(_ context.Context, userID string) (notify.Position, error) {
+// State reports the heads, and the user's count from unread (all of it in
+// the user's share: the fake keeps no broadcast count).
+func (s *fakeStore) State(_ context.Context, userID string) (notify.StreamState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
-		return notify.Position{}, s.fail
+		return notify.StreamState{}, s.fail
 	}
-	return notify.Position{User: int64(len(s.events[userID])), Broadcast: int64(len(s.events[""]))}, nil
+	s.states++
+	return notify.StreamState{
+		Position: notify.Position{User: int64(len(s.events[userID])), Broadcast: int64(len(s.events[""]))},
+		Unread:   notify.UnreadShares{User: int64(s.unread[userID])},
+	}, nil
 }
 
 func (s *fakeStore) ReadEvents(_ context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error) {
@@ -57,8 +64,9 @@ func (s *fakeStore) ReadEvents(_ context.Context, userID string, pos notify.Posi
 	return out, nil
 }
 
-func (s *fakeStore) UnreadCount(_ context.Context, userID string) (int, error) {
+// stateCalls returns how many times State was called.
+func (s *fakeStore) stateCalls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.unread[userID], nil
+	return s.states
 }

@@ -188,7 +188,9 @@ func (h *Hub) Dispatch(evs []notify.Event) {
 			}
 			s.mu.RUnlock()
 		}
-		if e.AffectsUnread() {
+		if e.AffectsUnread() && !e.Counted {
+			// Without its share (an earlier release's instance sent it),
+			// the count is read from the store.
 			h.counts.mark(e.UserID)
 		}
 	}
@@ -260,6 +262,11 @@ func (h *Hub) Resync() {
 		h.counts.mark(notify.BroadcastStream)
 	}()
 }
+
+// RefreshCounts makes every local stream read its unread count from the
+// store once (coalesced with other refreshes), for changes that come with
+// no event, such as retention removing unread notifications.
+func (h *Hub) RefreshCounts() { h.counts.mark(notify.BroadcastStream) }
 
 // Connections returns the number of open connections on this instance.
 func (h *Hub) Connections() int { return int(h.conns.Load()) }

@@ -3,7 +3,9 @@ package hub
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -98,7 +100,10 @@ func TestDispatchReachesOnlyTheRecipient(t *testing.T) {
 	}
 }
 
-func TestUnreadCountsAreCoalescedPerUser(t *testing.T) {
+// An event that changed a count without carrying its share (sent by an
+// instance of an earlier release) makes the hub read the shares from the
+// store, at most once per interval per user.
+func TestUncountedEventsRefreshSharesCoalescedPerUser(t *testing.T) {
 	t.Parallel()
 	h := New(Options{CountInterval: time.Hour})
 	a, _ := h.Register("a")
@@ -108,28 +113,30 @@ func TestUnreadCountsAreCoalescedPerUser(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		h.Run(ctx, func(_ context.Context, u string) (int, error) { calls <- u; return 7, nil })
+		h.Run(ctx, func(_ context.Context, u string) (notify.StreamState, error) {
+			calls <- u
+			return notify.StreamState{Unread: notify.UnreadShares{User: 5, Broadcast: 2}}, nil
+		})
 	}()
 	for i := 1; i <= 3; i++ {
 		h.Dispatch([]notify.Event{{UserID: "a", Seq: int64(i), Name: notify.EventNotification, Data: []byte("{}")}})
 	}
-	// One count for the first wake; the others wait for the (hour-long) pace.
+	// One read for the first wake; the others wait for the (hour-long) pace.
 	if u := <-calls; u != "a" {
 		t.Fatalf("counted %q", u)
 	}
-	var countFrames int
 	deadline := time.After(5 * time.Second)
-	for countFrames == 0 {
+	for got := false; !got; {
 		select {
 		case f := <-a.Queue():
-			if f.Event.Name == notify.EventUnreadCount {
-				countFrames++
-				if string(f.Event.Data) != `{"count":7}` {
-					t.Fatalf("count data %s", f.Event.Data)
+			if f.Shares != nil {
+				got = true
+				if *f.Shares != (notify.UnreadShares{User: 5, Broadcast: 2}) {
+					t.Fatalf("shares %+v", *f.Shares)
 				}
 			}
 		case <-deadline:
-			t.Fatal("no unread-count frame")
+			t.Fatal("no shares frame")
 		}
 	}
 	cancel()
@@ -137,6 +144,45 @@ func TestUnreadCountsAreCoalescedPerUser(t *testing.T) {
 	if len(calls) != 0 {
 		t.Fatalf("%d extra count queries inside one interval", len(calls))
 	}
+}
+
+// Counted events carry the count: no store read at all, where an earlier
+// release read the count after every event.
+func TestCountedEventsNeedNoStoreRead(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{CountInterval: time.Millisecond})
+		h.Register("a")
+		ctx, cancel := context.WithCancel(t.Context())
+		var reads atomic.Int64
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.Run(ctx, func(context.Context, string) (notify.StreamState, error) {
+				reads.Add(1)
+				return notify.StreamState{}, nil
+			})
+		}()
+		for i := 1; i <= 100; i++ {
+			h.Dispatch([]notify.Event{
+				{UserID: "a", Seq: int64(i), Name: notify.EventNotification, Data: []byte("{}"), Unread: int64(i), Counted: true},
+				{UserID: notify.BroadcastStream, Seq: int64(i), Name: notify.EventNotification, Data: []byte("{}"), Unread: int64(i), Counted: true},
+			})
+			time.Sleep(10 * time.Millisecond) // fake time: the loop's pace passes
+		}
+		synctest.Wait()
+		if n := reads.Load(); n != 0 {
+			t.Fatalf("%d store reads for counted events, want 0", n)
+		}
+		h.Resync() // a bus that may have lost events: every local user is read once
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := reads.Load(); n != 1 {
+			t.Fatalf("%d store reads after Resync, want 1", n)
+		}
+		cancel()
+		<-done
+	})
 }
 
 func TestDrainRefusesNewAndEndsOpenConnections(t *testing.T) {

@@ -13,6 +13,10 @@ func (st *stream) appendFrame(ctx context.Context, buf []byte, f *Frame) ([]byte
 	if f == resyncFrame {
 		return st.repair(ctx, buf)
 	}
+	if f.Shares != nil {
+		st.shares = *f.Shares
+		return buf, nil
+	}
 	e := &f.Event
 	m := st.s.hub.opts.Metrics
 	if !e.Durable() {
@@ -27,6 +31,7 @@ func (st *stream) appendFrame(ctx context.Context, buf []byte, f *Frame) ([]byte
 	}
 	if e.Seq == last+1 {
 		st.pos = st.pos.Advance(*e)
+		st.shares = st.shares.Apply(e)
 		buf = st.appendID(buf)
 		m.Delivered(1, time.Since(e.CreatedAt))
 		return append(buf, f.Body...), nil
@@ -52,6 +57,12 @@ func (st *stream) repair(ctx context.Context, buf []byte) ([]byte, error) {
 		buf = st.appendStored(buf, se)
 	}
 	m.Replayed(len(evs))
+	// Events read back carry no shares: take the store's current ones.
+	state, err := st.s.store.State(ctx, st.userID)
+	if err != nil {
+		return buf, err
+	}
+	st.shares = state.Unread
 	return buf, nil
 }
 
@@ -101,6 +112,9 @@ func (st *stream) loop(ctx context.Context, conn *Conn, tokenExpiry time.Time) {
 				putBuf(bp, buf)
 				return
 			}
+			// The count rides in the same write as the events that
+			// changed it.
+			buf = st.appendCountIfChanged(buf)
 		}
 		if len(buf) > 0 {
 			err := st.out.write(buf)

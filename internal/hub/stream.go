@@ -19,9 +19,8 @@ import (
 // satisfies it.
 type Store interface {
 	Epoch() string
-	Head(ctx context.Context, userID string) (notify.Position, error)
+	State(ctx context.Context, userID string) (notify.StreamState, error)
 	ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error)
-	UnreadCount(ctx context.Context, userID string) (int, error)
 }
 
 // StreamOptions configure the streams. Zero values take the defaults noted.
@@ -137,9 +136,7 @@ func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID st
 		buf = st.appendStored(buf, e)
 	}
 	s.hub.opts.Metrics.Replayed(len(replay))
-	if n, err := s.store.UnreadCount(ctx, userID); err == nil {
-		buf = append(buf, CountFrame(userID, n).Body...)
-	}
+	buf = st.appendCountIfChanged(buf)
 	err = out.write(buf)
 	putBuf(bp, buf)
 	if err != nil {
@@ -201,16 +198,21 @@ type stream struct {
 	epoch  string
 	pos    notify.Position // last durable event written, per stream
 	out    sink
+
+	// shares are the user's unread shares as of the events written (see
+	// notify.UnreadShares); sent is the last count written, -1 for none.
+	shares notify.UnreadShares
+	sent   int
 }
 
 // start sets the starting position and returns the events to replay, or
 // the reason for a reset when the client's id cannot be resumed from.
 func (st *stream) start(ctx context.Context, lastEventID string) ([]notify.Event, string, error) {
-	head, err := st.s.store.Head(ctx, st.userID)
+	state, err := st.s.store.State(ctx, st.userID)
 	if err != nil {
 		return nil, "", err
 	}
-	st.pos = head
+	st.pos, st.shares, st.sent = state.Position, state.Unread, -1
 	if lastEventID == "" {
 		return nil, "", nil
 	}
@@ -268,6 +270,16 @@ func (st *stream) appendStored(buf []byte, e notify.Event) []byte {
 	st.pos = st.pos.Advance(e)
 	buf = st.appendID(buf)
 	return sse.AppendEvent(buf, e.Name, e.Data)
+}
+
+// appendCountIfChanged appends the unread-count event when the count the
+// shares make differs from the last one written.
+func (st *stream) appendCountIfChanged(buf []byte) []byte {
+	if n := st.shares.Count(); n != st.sent {
+		st.sent = n
+		buf = appendCount(buf, n)
+	}
+	return buf
 }
 
 func appendJSONEvent(buf []byte, name string, v any) []byte {

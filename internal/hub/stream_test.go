@@ -223,3 +223,45 @@ func TestResyncCatchesUpWithoutALaterEvent(t *testing.T) {
 		t.Fatalf("after resync got %+v", ev)
 	}
 }
+
+// A counted event's share changes the count the stream writes right after
+// it, with no store read: own and broadcast shares add up per connection.
+func TestStreamWritesCountsFromEventShares(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, StreamOptions{})
+	ts.store.unread["u1"] = 3
+	c := ts.connect(t, "u1", "")
+	c.expect(notify.EventConnected)
+	if ev := c.next(); ev.Data != `{"count":3}` {
+		t.Fatalf("initial count %+v", ev)
+	}
+	reads := ts.store.stateCalls()
+	steps := []struct {
+		ev   notify.Event
+		want string
+	}{
+		{notify.Event{UserID: "u1", Seq: 1, Name: notify.EventNotification, Data: []byte(`{}`), Unread: 4, Counted: true}, `{"count":4}`},
+		{notify.Event{UserID: notify.BroadcastStream, Seq: 1, Name: notify.EventNotification, Data: []byte(`{}`), Unread: 2, Counted: true}, `{"count":6}`},
+		{notify.Event{UserID: "u1", Seq: 2, Name: notify.EventRead, Data: []byte(`{"ids":["x"]}`), Unread: 3, Counted: true}, `{"count":5}`},
+	}
+	for _, step := range steps {
+		ts.hub.Dispatch([]notify.Event{step.ev})
+		if ev := c.next(); ev.Name != step.ev.Name {
+			t.Fatalf("got %+v, want %s", ev, step.ev.Name)
+		}
+		if ev := c.next(); ev.Name != notify.EventUnreadCount || ev.Data != step.want {
+			t.Fatalf("after %s: got %+v, want count %s", step.ev.Name, ev, step.want)
+		}
+	}
+	// A system event that changes no count writes no count.
+	ts.hub.Dispatch([]notify.Event{{UserID: "u1", Seq: 3, Name: "sys", Data: []byte(`{}`), Unread: 3, Counted: true}})
+	ts.hub.Dispatch([]notify.Event{{UserID: "u1", Seq: 4, Name: notify.EventNotification, Data: []byte(`{}`), Unread: 4, Counted: true}})
+	for _, want := range []string{"sys", notify.EventNotification, notify.EventUnreadCount} {
+		if ev := c.next(); ev.Name != want {
+			t.Fatalf("got %+v, want %s", ev, want)
+		}
+	}
+	if n := ts.store.stateCalls(); n != reads {
+		t.Fatalf("%d store reads for counted events", n-reads)
+	}
+}
