@@ -42,7 +42,7 @@ func benchFlags(fs *flag.FlagSet, getenv func(string) string) *benchOptions {
 	fs.StringVar(&o.sources, "sources", "", "local addresses to connect from in turn, e.g. 127.0.0.1,127.0.0.2 (more ephemeral ports)")
 	intFlag(fs, &o.conns, "conns", "idle, latency: SSE streams to open (default 10000 idle, 1000 latency)")
 	intFlag(fs, &o.users, "users", "idle: users the streams are spread over (default one per stream); publish: recipients (default 1000)")
-	intFlag(fs, &o.pid, "pid", "idle: process id of the server, to read its RSS from /proc (same machine)")
+	intFlag(fs, &o.pid, "pid", "idle, latency: process id of the server, to read its RSS and CPU time from /proc (same machine)")
 	fs.DurationVar(&o.settle, "settle", 5*time.Second, "idle: how long the streams idle before the server is measured")
 	fs.Float64Var(&o.rate, "rate", 1000, "latency: notifications per second, in total")
 	fs.Func("duration", "latency, publish: how long to publish (default 30s latency, 10s per level publish)", func(v string) error {
@@ -167,6 +167,7 @@ func (o *benchOptions) latency(ctx context.Context, t bench.Target) (*bench.Late
 	res, err := bench.Latency(ctx, bench.LatencyOptions{
 		Target: t, Conns: cmp.Or(o.conns, 1000), Rate: o.rate, Duration: cmp.Or(o.duration, 30*time.Second),
 		Grace: o.grace, Publishers: o.publishers, UserPrefix: o.userPrefix, DialConcurrency: o.dialConcurrency,
+		PID: o.pid,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("latency: %w", err)

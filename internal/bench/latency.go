@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -23,6 +24,7 @@ type LatencyOptions struct {
 	Publishers      int           // concurrent publish requests at most; 0 for 16
 	UserPrefix      string        // user ids are UserPrefix0 … ; "u" when empty
 	DialConcurrency int           // streams being opened at once; 0 for 64
+	PID             int           // the server's process id, to read its CPU time; 0 to skip
 }
 
 // LatencyResult is what Latency measured. Latencies are from each
@@ -46,6 +48,11 @@ type LatencyResult struct {
 	SendLag        Summary `json:"send_lag"` // how late the publisher started each request
 	Publish        Summary `json:"publish_latency"`
 	Delivery       Summary `json:"delivery_latency"`
+	// ServerCPU is the CPU time the server (PID) used from the first
+	// publish to the last delivery, and CPUPerDelivery that over the
+	// notifications received; both -1 without a PID.
+	ServerCPU      float64 `json:"server_cpu_seconds"`
+	CPUPerDelivery float64 `json:"server_cpu_per_delivery_us"`
 }
 
 func (o *LatencyOptions) check() error {
@@ -157,14 +164,56 @@ func Latency(ctx context.Context, opts LatencyOptions) (*LatencyResult, error) {
 	defer pub.close()
 	r.sched.Start = time.Now().Add(50 * time.Millisecond)
 	log.Info("publishing", "rate", opts.Rate, "duration", opts.Duration, "notifications", sched.Count)
+	cpu := startCPU(opts.PID, log)
 	if err := r.publishAll(ctx, pub, users); err != nil {
 		return nil, err
 	}
 	seconds := time.Since(r.sched.Start).Seconds()
 	r.awaitDelivery(ctx)
+	used := cpu.stop()
 	stopStreams()
 	readers.Wait() // the counts are final
-	return r.result(seconds), nil
+	res := r.result(seconds)
+	res.ServerCPU, res.CPUPerDelivery = used, -1
+	if used >= 0 && res.Received > 0 {
+		res.CPUPerDelivery = used / float64(res.Received) * 1e6
+	}
+	return res, nil
+}
+
+// cpuMeter measures the CPU time a process uses between start and stop.
+type cpuMeter struct {
+	pid   int
+	start time.Duration
+	log   *slog.Logger
+}
+
+// startCPU starts measuring process pid; without a pid (0), or where its
+// CPU time cannot be read, stop returns -1.
+func startCPU(pid int, log *slog.Logger) *cpuMeter {
+	m := &cpuMeter{pid: pid, log: log}
+	if pid > 0 {
+		d, err := CPUTime(pid)
+		if err != nil {
+			log.Warn("no server cpu time", "err", err)
+			m.pid = 0
+		}
+		m.start = d
+	}
+	return m
+}
+
+// stop returns the CPU seconds used since startCPU, or -1.
+func (m *cpuMeter) stop() float64 {
+	if m.pid == 0 {
+		return -1
+	}
+	d, err := CPUTime(m.pid)
+	if err != nil {
+		m.log.Warn("no server cpu time", "err", err)
+		return -1
+	}
+	return (d - m.start).Seconds()
 }
 
 // openAll opens a stream for each token, at most DialConcurrency at once,

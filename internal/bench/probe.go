@@ -43,6 +43,43 @@ func parseVmRSS(status []byte) (int64, error) {
 	return 0, fmt.Errorf("read rss: no VmRSS line")
 }
 
+// clockTicks is the unit of the CPU times in /proc/PID/stat (USER_HZ),
+// 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// CPUTime returns the CPU time process pid has used so far, user and
+// system, all threads, from /proc/PID/stat. Linux only.
+func CPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time: %w", err)
+	}
+	return parseStatCPU(b)
+}
+
+// parseStatCPU reads utime + stime (fields 14 and 15) of a /proc/PID/stat
+// line. The command name (field 2) is in parentheses and may hold spaces,
+// so fields are counted after its closing parenthesis.
+func parseStatCPU(stat []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("read cpu time: malformed stat line")
+	}
+	f := strings.Fields(string(stat[i+1:])) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("read cpu time: short stat line")
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read cpu time: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
 // Gauges reads the unlabelled samples of the named series (go_goroutines,
 // go_memstats_heap_inuse_bytes, …) from the Prometheus endpoint /metrics
 // under base. A series the server does not expose is absent from the map.

@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseVmRSS(t *testing.T) {
@@ -40,5 +42,27 @@ herald_connections{instance="a"} 3
 	}
 	if _, err := parseGauges(strings.NewReader("go_goroutines x\n"), []string{"go_goroutines"}); err == nil {
 		t.Fatal("a bad value was accepted")
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	// utime 250 and stime 50 ticks; the command name holds ") (" on purpose.
+	line := "4242 (her) (ald) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 1000 123456 789 18446744073709551615\n"
+	got, err := parseStatCPU([]byte(line))
+	if err != nil || got != 3*time.Second {
+		t.Fatalf("parseStatCPU = %v, %v; want 3s", got, err)
+	}
+	if _, err := parseStatCPU([]byte("4242 (herald S 1")); err == nil {
+		t.Fatal("malformed line parsed")
+	}
+}
+
+func TestCPUTimeOfThisProcess(t *testing.T) {
+	d, err := CPUTime(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	if d < 0 {
+		t.Fatalf("CPUTime = %v", d)
 	}
 }

@@ -76,6 +76,11 @@ func (r *LatencyResult) WriteText(w io.Writer) error {
 	t.row("delivery latency", "%s", quantiles(r.Delivery))
 	t.row("publish latency", "%s", quantiles(r.Publish))
 	t.row("publisher lag", "%s", quantiles(r.SendLag))
+	if r.ServerCPU >= 0 {
+		t.row("server CPU", "%.2f s, %.1f µs per delivery", r.ServerCPU, r.CPUPerDelivery)
+	} else {
+		t.row("server CPU", "not measured (no --pid)")
+	}
 	return t.flush()
 }
 
