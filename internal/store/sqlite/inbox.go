@@ -126,7 +126,7 @@ func (s *Store) MarkRead(ctx context.Context, userID, id string) (*notify.Event,
 				ON CONFLICT(user_id, notification_id) DO UPDATE SET read_at = excluded.read_at`,
 				userID, id, micros(now))
 		} else {
-			_, err = tx.exec(`UPDATE notifications SET read_at = ? WHERE id = ?`, micros(now), id)
+			_, err = tx.exec(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND id = ?`, micros(now), userID, id)
 		}
 		if err != nil {
 			return fmt.Errorf("mark read: %w", err)
@@ -214,7 +214,7 @@ func (s *Store) Delete(ctx context.Context, userID, id string) (*notify.Event, e
 				VALUES (?, ?, NULL, 1)
 				ON CONFLICT(user_id, notification_id) DO UPDATE SET deleted = 1`, userID, id)
 		} else {
-			_, err = tx.exec(`DELETE FROM notifications WHERE id = ?`, id)
+			_, err = tx.exec(`DELETE FROM notifications WHERE user_id = ? AND id = ?`, userID, id)
 		}
 		if err != nil {
 			return fmt.Errorf("delete: %w", err)

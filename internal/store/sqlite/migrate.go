@@ -54,6 +54,18 @@ func migrateUpTo(ctx context.Context, db *sql.DB, now func() time.Time, upTo int
 		return mapErr("migrate", err)
 	}
 	defer func() { err = errors.Join(err, conn.Close()) }()
+	// Foreign keys are off while migrating, so that a migration may rebuild
+	// a table (SQLite's documented way: create, copy, drop, rename) without
+	// the drop cascading; they are checked before the commit instead. The
+	// pragma is a no-op inside a transaction, so it comes first.
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return mapErr("migrate: foreign keys off", err)
+	}
+	defer func() {
+		if _, ferr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); ferr != nil {
+			err = errors.Join(err, mapErr("migrate: foreign keys on", ferr))
+		}
+	}()
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return mapErr("migrate: begin", err)
 	}
@@ -88,6 +100,9 @@ func migrateUpTo(ctx context.Context, db *sql.DB, now func() time.Time, upTo int
 			return mapErr("migrate: record version", err)
 		}
 	}
+	if err := foreignKeyCheck(ctx, conn); err != nil {
+		return err
+	}
 	epoch, err := migration.NewEpoch()
 	if err != nil {
 		return err
@@ -98,6 +113,22 @@ func migrateUpTo(ctx context.Context, db *sql.DB, now func() time.Time, upTo int
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return mapErr("migrate: commit", err)
+	}
+	return nil
+}
+
+// foreignKeyCheck fails when a row breaks a foreign key.
+func foreignKeyCheck(ctx context.Context, conn *sql.Conn) error {
+	rows, err := conn.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return mapErr("migrate: foreign key check", err)
+	}
+	bad := rows.Next()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return mapErr("migrate: foreign key check", err)
+	}
+	if bad {
+		return errors.New("migrate: a migration left rows that break a foreign key")
 	}
 	return nil
 }

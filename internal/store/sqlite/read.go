@@ -29,29 +29,26 @@ func listVariant(before, unreadOnly bool) int {
 // listSQL returns the inbox query: own notifications merged with the
 // broadcasts the user has not deleted, greatest id first. Parameters: 1 user
 // id, 2 the Before cursor (ignored unless before), 3 the row limit. Each arm
-// walks an index on (user_id, id) backwards, and the compound ORDER BY is a
-// merge of the two.
+// walks its owner's range of the table (clustered by user_id, id)
+// backwards, and the compound ORDER BY is a merge of the two.
 func listSQL(before, unreadOnly bool) string {
-	ownIndex, ownCond, bcCond := "notifications_inbox", "", ""
+	ownCond, bcCond := "", ""
 	if before {
 		ownCond += " AND id < ?2"
 		bcCond += " AND n.id < ?2"
 	}
 	if unreadOnly {
-		// The planner prefers the full inbox index since it needs the rows
-		// anyway; the partial one skips the read notifications.
-		ownIndex = "notifications_unread"
 		ownCond += " AND read_at IS NULL"
 		bcCond += " AND s.read_at IS NULL"
 	}
 	return fmt.Sprintf(`SELECT id, user_id, type, title, message, data, link, created_at, read_at
-		FROM notifications INDEXED BY %s WHERE user_id = ?1%s
+		FROM notifications WHERE user_id = ?1%s
 		UNION ALL
 		SELECT n.id, n.user_id, n.type, n.title, n.message, n.data, n.link, n.created_at, s.read_at
 		FROM notifications n
 		LEFT JOIN broadcast_state s ON s.user_id = ?1 AND s.notification_id = n.id
 		WHERE n.user_id = ''%s AND (s.deleted IS NULL OR s.deleted = 0)
-		ORDER BY id DESC LIMIT ?3`, ownIndex, ownCond, bcCond)
+		ORDER BY id DESC LIMIT ?3`, ownCond, bcCond)
 }
 
 // headSQL returns the user's stream row and the broadcast stream row (either
