@@ -145,7 +145,7 @@ func commands() []command {
 		{name: "send", args: "--user ID|--users A,B|--broadcast --title T [--message M] [--type T] [--data JSON] [--link L] [--url URL]", run: cmdSend,
 			flags:   func(fs *flag.FlagSet) { sendFlags(fs, func(string) string { return "" }) },
 			summary: "publish a notification through a running server's publish API, with HERALD_PUBLISHER_KEY"},
-		{name: "bench", args: "idle|latency|publish [--url URL] [--conns N] [--rate R] [--duration D] [--json] …", run: cmdBench,
+		{name: "bench", args: "idle|latency|sweep|broadcast|publish [--url URL] [--conns N] [--rate R] [--duration D] [--json] …", run: cmdBench,
 			flags:   func(fs *flag.FlagSet) { benchFlags(fs, func(string) string { return "" }) },
 			summary: "load-test a running server: idle stream memory, publish-to-receive latency, publish throughput"},
 		{name: "version", run: cmdVersion,

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -83,36 +81,42 @@ func (o *LatencyOptions) check() error {
 	return nil
 }
 
-// benchData is the data object of every notification Latency publishes:
-// the run it belongs to (a receiver ignores others), its sequence number
-// and its scheduled send time in Unix nanoseconds.
-type benchData struct {
-	Run string `json:"run"`
-	Seq int    `json:"seq"`
-	Due int64  `json:"due"`
-}
-
 type benchNotification struct {
-	UserID string    `json:"userId"`
-	Type   string    `json:"type"`
-	Title  string    `json:"title"`
-	Data   benchData `json:"data"`
+	UserID    string    `json:"userId,omitempty"`
+	Broadcast bool      `json:"broadcast,omitempty"`
+	Type      string    `json:"type"`
+	Title     string    `json:"title"`
+	Data      benchData `json:"data"`
 }
 
-// latencyRun is the shared state of one Latency run.
+// latencyRun is one publishing phase of Latency (or of a step of Sweep)
+// on a fleet of streams.
 type latencyRun struct {
 	opts     LatencyOptions
-	run      string
+	id       string
 	sched    Schedule
 	acked    []atomic.Bool
 	recv     []atomic.Uint32
 	sent     atomic.Int64
 	misroute atomic.Int64
-	dropped  atomic.Int64
 	pubErr   errorCounter
 	lag      Histogram
 	pubLat   Histogram
 	delivery Histogram
+}
+
+func (r *latencyRun) run() string { return r.id }
+
+func (r *latencyRun) receive(seq, k int, due int64, now time.Time) {
+	if seq < 0 || seq >= len(r.recv) {
+		return
+	}
+	if seq%r.opts.Conns != k {
+		r.misroute.Add(1)
+	}
+	if r.recv[seq].Add(1) == 1 {
+		r.delivery.Record(now.Sub(time.Unix(0, due)))
+	}
 }
 
 // Latency opens one stream for each of opts.Conns users, then publishes
@@ -128,153 +132,46 @@ func Latency(ctx context.Context, opts LatencyOptions) (*LatencyResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := NewSchedule(time.Time{}, opts.Rate, opts.Duration); err != nil {
+		return nil, err
+	}
+	f, err := openFleet(ctx, &opts.Target, base, opts.UserPrefix, opts.Conns, opts.DialConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer f.close()
+	return latencyPhase(ctx, f, base, opts)
+}
+
+// latencyPhase publishes opts.Rate notifications per second for
+// opts.Duration to the users of f and measures what arrives.
+func latencyPhase(ctx context.Context, f *fleet, base string, opts LatencyOptions) (*LatencyResult, error) {
 	sched, err := NewSchedule(time.Time{}, opts.Rate, opts.Duration)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := RaiseFileLimit(); err != nil {
-		return nil, err
-	}
-	log := opts.logger()
-	users := userIDs(opts.UserPrefix, opts.Conns)
-	toks, err := tokens(opts.Secret, users, 24*time.Hour)
-	if err != nil {
-		return nil, err
-	}
 	r := &latencyRun{
-		opts: opts, run: rand.Text()[:12], sched: sched,
+		opts: opts, id: rand.Text()[:12], sched: sched,
 		acked: make([]atomic.Bool, sched.Count), recv: make([]atomic.Uint32, sched.Count),
 	}
-
-	tr := newTransport(opts.Sources, 0)
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	streamCtx, stopStreams := context.WithCancel(ctx)
-	var readers sync.WaitGroup
-	defer func() {
-		stopStreams()
-		readers.Wait()
-	}()
-	log.Info("opening streams", "conns", opts.Conns)
-	if err := r.openAll(streamCtx, client, base, toks, &readers); err != nil {
-		return nil, err
-	}
-
+	f.begin(r)
+	dropped := f.dropped.Load()
 	pub := newPublisher(&opts.Target, base, opts.Publishers)
 	defer pub.close()
 	r.sched.Start = time.Now().Add(50 * time.Millisecond)
-	log.Info("publishing", "rate", opts.Rate, "duration", opts.Duration, "notifications", sched.Count)
-	cpu := startCPU(opts.PID, log)
-	if err := r.publishAll(ctx, pub, users); err != nil {
+	opts.logger().Info("publishing", "rate", opts.Rate, "duration", opts.Duration, "notifications", sched.Count)
+	cpu := startCPU(opts.PID, &opts.Target)
+	if err := r.publishAll(ctx, pub, f.users); err != nil {
 		return nil, err
 	}
 	seconds := time.Since(r.sched.Start).Seconds()
-	r.awaitDelivery(ctx)
+	awaitAll(ctx, opts.Grace, r.missing)
 	used := cpu.stop()
-	stopStreams()
-	readers.Wait() // the counts are final
 	res := r.result(seconds)
-	res.ServerCPU, res.CPUPerDelivery = used, -1
-	if used >= 0 && res.Received > 0 {
-		res.CPUPerDelivery = used / float64(res.Received) * 1e6
-	}
+	res.Dropped = f.dropped.Load() - dropped
+	res.ServerCPU = used
+	res.CPUPerDelivery = perDelivery(used, res.Received)
 	return res, nil
-}
-
-// cpuMeter measures the CPU time a process uses between start and stop.
-type cpuMeter struct {
-	pid   int
-	start time.Duration
-	log   *slog.Logger
-}
-
-// startCPU starts measuring process pid; without a pid (0), or where its
-// CPU time cannot be read, stop returns -1.
-func startCPU(pid int, log *slog.Logger) *cpuMeter {
-	m := &cpuMeter{pid: pid, log: log}
-	if pid > 0 {
-		d, err := CPUTime(pid)
-		if err != nil {
-			log.Warn("no server cpu time", "err", err)
-			m.pid = 0
-		}
-		m.start = d
-	}
-	return m
-}
-
-// stop returns the CPU seconds used since startCPU, or -1.
-func (m *cpuMeter) stop() float64 {
-	if m.pid == 0 {
-		return -1
-	}
-	d, err := CPUTime(m.pid)
-	if err != nil {
-		m.log.Warn("no server cpu time", "err", err)
-		return -1
-	}
-	return (d - m.start).Seconds()
-}
-
-// openAll opens a stream for each token, at most DialConcurrency at once,
-// and starts its reader; the first failure ends the run.
-func (r *latencyRun) openAll(ctx context.Context, client *http.Client, base string, toks []string, readers *sync.WaitGroup) error {
-	var (
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
-		sem   = make(chan struct{}, r.opts.DialConcurrency)
-	)
-	for k, tok := range toks {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			s, err := openStream(ctx, client, base, tok)
-			if err != nil {
-				mu.Lock()
-				if first == nil {
-					first = fmt.Errorf("stream %d: %w", k, err)
-				}
-				mu.Unlock()
-				return
-			}
-			readers.Go(func() { r.read(ctx, s, k) })
-		})
-	}
-	wg.Wait()
-	return first
-}
-
-// read consumes stream k until ctx ends, accounting for each notification
-// of this run.
-func (r *latencyRun) read(ctx context.Context, s *stream, k int) {
-	defer func() { _ = s.close() }()
-	var n struct {
-		Data benchData `json:"data"`
-	}
-	for {
-		ev, err := s.dec.Next()
-		now := time.Now()
-		if err != nil {
-			if ctx.Err() == nil {
-				r.dropped.Add(1)
-			}
-			return
-		}
-		if ev.Name != "notification" {
-			continue
-		}
-		n.Data = benchData{}
-		if json.Unmarshal([]byte(ev.Data), &n) != nil || n.Data.Run != r.run || n.Data.Seq < 0 || n.Data.Seq >= len(r.recv) {
-			continue
-		}
-		if n.Data.Seq%r.opts.Conns != k {
-			r.misroute.Add(1)
-		}
-		if r.recv[n.Data.Seq].Add(1) == 1 {
-			r.delivery.Record(now.Sub(time.Unix(0, n.Data.Due)))
-		}
-	}
 }
 
 // publishAll runs the schedule, handing each notification to one of
@@ -300,7 +197,7 @@ func (r *latencyRun) publishOne(ctx context.Context, pub *publisher, users []str
 	r.lag.Record(time.Since(due))
 	body, err := json.Marshal(benchNotification{
 		UserID: users[i%len(users)], Type: "bench", Title: "bench " + strconv.Itoa(i),
-		Data: benchData{Run: r.run, Seq: i, Due: due.UnixNano()},
+		Data: benchData{Run: r.id, Seq: i, Due: due.UnixNano()},
 	})
 	if err != nil {
 		r.pubErr.add(err)
@@ -313,24 +210,6 @@ func (r *latencyRun) publishOne(ctx context.Context, pub *publisher, users []str
 	}
 	r.pubLat.Record(time.Since(due))
 	r.acked[i].Store(true)
-}
-
-// awaitDelivery returns when every acknowledged notification was received,
-// or Grace after it was called, or when ctx ends.
-func (r *latencyRun) awaitDelivery(ctx context.Context) {
-	deadline := time.NewTimer(r.opts.Grace)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for r.missing() > 0 {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline.C:
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 // missing counts the acknowledged notifications not received.
@@ -348,7 +227,7 @@ func (r *latencyRun) result(seconds float64) *LatencyResult {
 	res := &LatencyResult{
 		Conns: r.opts.Conns, Rate: r.opts.Rate, Seconds: seconds, Scheduled: r.sched.Count,
 		Sent: r.sent.Load(), PublishErrors: r.pubErr.count(), FirstError: r.pubErr.example(),
-		Misrouted: r.misroute.Load(), Dropped: r.dropped.Load(), Lost: r.missing(),
+		Misrouted: r.misroute.Load(), Lost: r.missing(),
 		SendLag: r.lag.Summary(), Publish: r.pubLat.Summary(), Delivery: r.delivery.Summary(),
 	}
 	for i := range r.acked {

@@ -113,3 +113,40 @@ func quantiles(s Summary) string {
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// WriteText writes r as a table, one row per step, to w.
+func (r *SweepResult) WriteText(w io.Writer) error {
+	t := newTable(w, tabwriter.AlignRight)
+	t.printf("target/s\tacked/s\tdelivered/s\tlost\tp50 ms\tp99 ms\tcpu µs/delivery\t\n")
+	for _, s := range r.Steps {
+		delivered := 0.0
+		if s.Seconds > 0 {
+			delivered = float64(s.Received) / s.Seconds
+		}
+		cpu := "-"
+		if s.CPUPerDelivery >= 0 {
+			cpu = fmt.Sprintf("%.1f", s.CPUPerDelivery)
+		}
+		t.printf("%.0f\t%.0f\t%.0f\t%d\t%.2f\t%.2f\t%s\t\n", s.Rate, s.AckedPerSecond, delivered, s.Lost, s.Delivery.P50, s.Delivery.P99, cpu)
+	}
+	t.printf("best rate with p99 < %d ms and nothing lost: %.0f/s\t\t\t\t\t\t\t\n", BestP99.Milliseconds(), r.Best)
+	return t.flush()
+}
+
+// WriteText writes r as a table to w.
+func (r *BroadcastResult) WriteText(w io.Writer) error {
+	t := newTable(w, 0)
+	t.row("streams", "%d (one per user; %d dropped during the run)", r.Conns, r.Dropped)
+	t.row("broadcasts", "%d, %d acknowledged (%d errors)", r.Count, r.Acked, r.PublishErrors)
+	if r.FirstError != "" {
+		t.row("first error", "%s", r.FirstError)
+	}
+	t.row("deliveries", "%d of %d (lost %d, duplicates %d)", r.Received, r.Expected, r.Lost, r.Duplicates)
+	t.row("delivery latency", "%s", quantiles(r.Delivery))
+	if r.ServerCPU >= 0 {
+		t.row("server CPU", "%.2f s, %.1f µs per delivery", r.ServerCPU, r.CPUPerDelivery)
+	} else {
+		t.row("server CPU", "not measured (no --pid)")
+	}
+	return t.flush()
+}

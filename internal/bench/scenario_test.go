@@ -205,3 +205,73 @@ func checkReport(t *testing.T, res interface{ WriteText(io.Writer) error }, want
 		t.Errorf("json: %v", err)
 	}
 }
+
+func TestSweepEndToEnd(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	res, err := Sweep(t.Context(), SweepOptions{
+		LatencyOptions: LatencyOptions{Target: target(url), Conns: 10, Duration: 500 * time.Millisecond, Publishers: 4, PID: os.Getpid()},
+		Rates:          []float64{20, 60},
+		Pause:          10 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Steps) != 2 {
+		t.Fatalf("%d steps, want 2", len(res.Steps))
+	}
+	for i, want := range []int64{10, 30} {
+		s := res.Steps[i]
+		if s.Acked != want || s.Received != want || s.Lost != 0 || s.Misrouted != 0 {
+			t.Fatalf("step %d: acked %d received %d lost %d misrouted %d, want %d each and none lost",
+				i, s.Acked, s.Received, s.Lost, s.Misrouted, want)
+		}
+		if s.ServerCPU < 0 || s.CPUPerDelivery < 0 {
+			t.Errorf("step %d: server cpu %v (%v per delivery): not measured", i, s.ServerCPU, s.CPUPerDelivery)
+		}
+	}
+	checkReport(t, res, "best rate")
+	var svg bytes.Buffer
+	if err := res.WriteSVG(&svg); err != nil {
+		t.Fatal(err)
+	}
+	if s := svg.String(); !strings.HasPrefix(s, "<svg") || strings.Count(s, "<polyline") != 4 || !strings.Contains(s, "delivery p99") {
+		t.Errorf("chart is not the two panels expected:\n%.400s", s)
+	}
+}
+
+func TestBroadcastEndToEnd(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	res, err := Broadcast(t.Context(), BroadcastOptions{
+		Target: target(url), Conns: 15, Count: 3, Interval: 20 * time.Millisecond, PID: os.Getpid(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Acked != 3 || res.Expected != 45 || res.Received != 45 || res.Lost != 0 || res.Duplicates != 0 {
+		t.Fatalf("acked %d expected %d received %d lost %d duplicates %d (first error %q); want 3, 45, 45, 0, 0",
+			res.Acked, res.Expected, res.Received, res.Lost, res.Duplicates, res.FirstError)
+	}
+	if res.Delivery.Count != 45 || res.CPUPerDelivery < 0 {
+		t.Fatalf("delivery samples %d, cpu per delivery %v", res.Delivery.Count, res.CPUPerDelivery)
+	}
+	checkReport(t, res, "deliveries")
+}
+
+func TestBestRate(t *testing.T) {
+	t.Parallel()
+	step := func(rate float64, lost, errs int64, p99 float64) *LatencyResult {
+		return &LatencyResult{Rate: rate, Lost: lost, PublishErrors: errs, Delivery: Summary{P99: p99}}
+	}
+	steps := []*LatencyResult{
+		step(1000, 0, 0, 5), step(2000, 0, 0, 99.9), step(3000, 0, 0, 100), // p99 at the limit: out
+		step(4000, 1, 0, 5), step(5000, 0, 2, 5), // a loss, a publish error: out
+	}
+	if got := bestRate(steps); got != 2000 {
+		t.Fatalf("bestRate = %v, want 2000", got)
+	}
+	if got := bestRate(steps[2:]); got != 0 {
+		t.Fatalf("bestRate with no good step = %v, want 0", got)
+	}
+}
