@@ -23,7 +23,7 @@ type benchOptions struct {
 	sources          string
 	conns, users     int
 	pid              int
-	settle           time.Duration
+	settle, after    time.Duration
 	rate             float64
 	duration         time.Duration
 	grace            time.Duration
@@ -49,7 +49,8 @@ func benchFlags(fs *flag.FlagSet, getenv func(string) string) *benchOptions {
 	intFlag(fs, &o.conns, "conns", "SSE streams to open (default 10000 idle, broadcast and sweep, 1000 latency)")
 	intFlag(fs, &o.users, "users", "idle: users the streams are spread over (default one per stream); publish: recipients (default 1000)")
 	intFlag(fs, &o.pid, "pid", "idle, latency, sweep, broadcast: process id of the server, to read its RSS and CPU time from /proc (same machine)")
-	fs.DurationVar(&o.settle, "settle", 5*time.Second, "idle: how long the streams idle before the server is measured")
+	fs.DurationVar(&o.settle, "settle", 5*time.Second, "idle: how long the streams idle before the server is measured (its CPU is measured over this window)")
+	fs.DurationVar(&o.after, "after", 0, "idle: once the streams have closed, wait this long and read the server's RSS again (with --pid)")
 	fs.Float64Var(&o.rate, "rate", 1000, "latency: notifications per second, in total")
 	fs.Func("duration", "latency, publish: how long to publish (default 30s latency, 10s per level publish)", func(v string) error {
 		d, err := time.ParseDuration(v)
@@ -165,7 +166,7 @@ func (o *benchOptions) idle(ctx context.Context, t bench.Target) (*bench.IdleRes
 	}
 	res, err := bench.Idle(ctx, bench.IdleOptions{
 		Target: t, Conns: cmp.Or(o.conns, 10000), Users: o.users, UserPrefix: o.userPrefix,
-		PID: o.pid, Settle: o.settle, DialConcurrency: o.dialConcurrency,
+		PID: o.pid, Settle: o.settle, DialConcurrency: o.dialConcurrency, After: o.after,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("idle: %w", err)

@@ -24,6 +24,9 @@ type IdleOptions struct {
 	PID             int           // the server's process id, to read its RSS; 0 to skip
 	Settle          time.Duration // idle time after the last connected event before measuring
 	DialConcurrency int           // streams being opened at once; 0 for 64
+	// After, when positive, is how long to wait once every stream has
+	// closed before reading the server's RSS again (memory given back).
+	After time.Duration
 }
 
 // IdleResult is what Idle measured. RSS and goroutine figures are -1 when
@@ -47,6 +50,12 @@ type IdleResult struct {
 	HeapPerConn    float64 `json:"heap_inuse_per_conn_bytes"`
 	StackPerConn   float64 `json:"stack_inuse_per_conn_bytes"`
 	ConnectLatency Summary `json:"connect_latency"`
+	// IdleCPU is the server's CPU use over the settle window, as a share
+	// of one core in percent; -1 without a PID.
+	IdleCPU float64 `json:"idle_cpu_percent"`
+	// RSSLeft is the server's RSS After the streams closed; -1 when not
+	// measured.
+	RSSLeft int64 `json:"rss_after_left_bytes"`
 }
 
 func (o *IdleOptions) check() error {
@@ -55,8 +64,8 @@ func (o *IdleOptions) check() error {
 		return fmt.Errorf("conns: must be positive, got %d", o.Conns)
 	case o.Users < 0 || o.Users > o.Conns:
 		return fmt.Errorf("users: must be between 1 and conns (%d), got %d", o.Conns, o.Users)
-	case o.Settle < 0:
-		return fmt.Errorf("settle: must not be negative, got %s", o.Settle)
+	case o.Settle < 0 || o.After < 0:
+		return fmt.Errorf("settle and after must not be negative, got %s and %s", o.Settle, o.After)
 	case len(o.Secret) == 0:
 		return errors.New("secret: required to sign subscriber tokens")
 	}
@@ -160,12 +169,18 @@ func Idle(ctx context.Context, opts IdleOptions) (*IdleResult, error) {
 	res.Connected, res.Failed, res.FirstError = connected.Load(), failed.count(), failed.example()
 	log.Info("streams open", "connected", res.Connected, "failed", res.Failed, "seconds", res.ConnectSeconds)
 
+	cpu := startCPU(opts.PID, &opts.Target)
+	settled := time.Now()
 	select {
 	case <-time.After(opts.Settle):
 	case <-ctx.Done():
 		stop()
 		wg.Wait()
 		return nil, ctx.Err()
+	}
+	res.IdleCPU = -1
+	if used := cpu.stop(); used >= 0 {
+		res.IdleCPU = used / time.Since(settled).Seconds() * 100
 	}
 	res.RSSAfter = readRSS(opts.PID, log)
 	post := readGauges(ctx, probe, base, log)
@@ -181,6 +196,16 @@ func Idle(ctx context.Context, opts IdleOptions) (*IdleResult, error) {
 	_, _, res.StackPerConn = perConn(pre, post, gStackInuse, res.Connected)
 	stop()
 	wg.Wait()
+	res.RSSLeft = -1
+	if opts.After > 0 && opts.PID > 0 {
+		log.Info("streams closed; waiting before the last RSS reading", "after", opts.After)
+		select {
+		case <-time.After(opts.After):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		res.RSSLeft = readRSS(opts.PID, log)
+	}
 	return res, nil
 }
 

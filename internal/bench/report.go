@@ -54,6 +54,12 @@ func (r *IdleResult) WriteText(w io.Writer) error {
 	} else {
 		t.row("server RSS", "not measured (no --pid)")
 	}
+	if r.IdleCPU >= 0 {
+		t.row("server CPU while idle", "%.2f %% of a core", r.IdleCPU)
+	}
+	if r.RSSLeft >= 0 {
+		t.row("server RSS after all left", "%s", mib(r.RSSLeft))
+	}
 	if r.GoroutinesPre >= 0 && r.GoroutinesPost >= 0 {
 		t.row("server goroutines", "%d before, %d after (%.2f per connection)", r.GoroutinesPre, r.GoroutinesPost, r.GoroutinesPer)
 		t.row("server Go heap, stacks", "%.1f KiB, %.1f KiB per connection (in use)", r.HeapPerConn/1024, r.StackPerConn/1024)

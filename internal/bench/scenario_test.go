@@ -75,6 +75,7 @@ func TestIdleEndToEnd(t *testing.T) {
 	url := startServer(t)
 	res, err := Idle(t.Context(), IdleOptions{
 		Target: target(url), Conns: 20, Users: 5, PID: os.Getpid(), Settle: 10 * time.Millisecond,
+		After: time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +83,11 @@ func TestIdleEndToEnd(t *testing.T) {
 	if res.Connected != 20 || res.Failed != 0 || res.Dropped != 0 {
 		t.Fatalf("connected %d, failed %d (%s), dropped %d; want 20, 0, 0", res.Connected, res.Failed, res.FirstError, res.Dropped)
 	}
-	if res.RSSBefore <= 0 || res.RSSAfter <= 0 {
-		t.Errorf("rss before %d after %d: not read", res.RSSBefore, res.RSSAfter)
+	if res.RSSBefore <= 0 || res.RSSAfter <= 0 || res.RSSLeft <= 0 {
+		t.Errorf("rss before %d, after %d, after all left %d: not read", res.RSSBefore, res.RSSAfter, res.RSSLeft)
+	}
+	if res.IdleCPU < 0 {
+		t.Errorf("idle cpu %v: not read", res.IdleCPU)
 	}
 	// The server runs in this process: its goroutines are counted; each
 	// stream holds at least one server goroutine.
