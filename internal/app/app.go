@@ -137,6 +137,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Stats:          a.Hub,
 		InstanceID:     cfg.InstanceID,
 		AllowedOrigins: cfg.AllowedOrigins,
+
+		TicketsPerMinute:  cfg.TicketsPerMinute,
+		MaxTicketsPerUser: cfg.MaxTicketsPerUser,
 		Checks: append([]httpapi.Check{
 			{Name: "store", Ping: a.Store.Ping},
 			{Name: "bus", Ping: a.Bus.Ping},
@@ -157,13 +160,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 // Handler returns the HTTP API (for tests that serve it themselves).
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Listen binds cfg.Addr. Addr reports the address bound (useful with :0).
+// Listen binds cfg.Addr, holding at most cfg.MaxAcceptedConns connections
+// at once when that is set. Addr reports the address bound (useful with :0).
 func (a *App) Listen() error {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("HERALD_ADDR (--addr): %w", err)
 	}
-	a.ln = ln
+	a.ln = limitListener(ln, a.cfg.MaxAcceptedConns)
 	dl, err := debugListen(a.cfg.DebugAddr)
 	if err != nil {
 		_ = ln.Close()
@@ -198,14 +202,7 @@ func (a *App) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		// No WriteTimeout: it would cut long-lived streams. Streams set a
-		// deadline per write instead.
-		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
-	}
+	srv := newHTTPServer(a.cfg, a.handler, a.log)
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Hub.Run(bg, a.Store.State) })

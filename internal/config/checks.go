@@ -170,6 +170,24 @@ func checkOrigins(_ *Config, origins []string) error {
 	return nil
 }
 
+func checkReadHeaderTimeout(c *Config) error {
+	if c.ReadHeaderTimeout > c.ReadTimeout {
+		return fmt.Errorf("must not exceed HERALD_READ_TIMEOUT (%s), got %q",
+			formatDuration(c.ReadTimeout), formatDuration(c.ReadHeaderTimeout))
+	}
+	return nil
+}
+
+// checkMaxAcceptedConns wants room above the stream limit: streams hold
+// their connections, and a cap at or below HERALD_MAX_CONNS would leave none
+// for the requests that open them or for the rest of the API.
+func checkMaxAcceptedConns(c *Config) error {
+	if n := c.MaxAcceptedConns; n > 0 && c.MaxConns > 0 && n <= c.MaxConns {
+		return fmt.Errorf("must exceed HERALD_MAX_CONNS (%d) or be 0, got %d", c.MaxConns, n)
+	}
+	return nil
+}
+
 func checkInstanceID(_ *Config, v string) error {
 	ok := v != "" && len(v) <= 128
 	for i := 0; ok && i < len(v); i++ {

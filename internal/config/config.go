@@ -87,6 +87,35 @@ type Config struct {
 	// idempotency window.
 	Retention time.Duration
 
+	// ReadHeaderTimeout bounds the reading of a request's line and headers
+	// (HERALD_READ_HEADER_TIMEOUT), at most ReadTimeout.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole request, headers and body
+	// (HERALD_READ_TIMEOUT): a connection whose body never arrives is closed
+	// after it.
+	ReadTimeout time.Duration
+	// ResponseTimeout bounds the time from the end of a request's headers to
+	// the end of its response (HERALD_RESPONSE_TIMEOUT). Streams are exempt:
+	// each of their writes has WriteTimeout instead.
+	ResponseTimeout time.Duration
+	// IdleTimeout bounds how long a keep-alive connection waits for its next
+	// request (HERALD_IDLE_TIMEOUT).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's line and headers, in bytes
+	// (HERALD_MAX_HEADER_BYTES); a larger header block is answered 431.
+	MaxHeaderBytes int
+	// MaxAcceptedConns caps the TCP connections the HTTP listener holds at
+	// once, streams included (HERALD_MAX_ACCEPTED_CONNS); more wait in the
+	// kernel's accept queue. 0 means no limit; else above MaxConns.
+	MaxAcceptedConns int
+	// TicketsPerMinute is how many stream tickets one user may obtain per
+	// minute from this instance (HERALD_TICKETS_PER_MINUTE); 0 means no limit.
+	TicketsPerMinute int
+	// MaxTicketsPerUser bounds the unused, unexpired tickets one user holds
+	// in the store, across instances (HERALD_MAX_TICKETS_PER_USER); 0 means
+	// no limit.
+	MaxTicketsPerUser int
+
 	// AllowedOrigins is the CORS allow-list (HERALD_ALLOWED_ORIGINS, comma
 	// separated), each an origin scheme://host[:port] in lower case; empty
 	// means same origin only. "*" is refused: requests carry credentials.

@@ -48,6 +48,8 @@ func TestDefaults(t *testing.T) {
 		PingInterval: 30 * time.Second, WriteTimeout: 10 * time.Second, QueueSize: 64,
 		MaxConnsPerUser: 10, MaxConns: 0, ReplayLimit: 10000, SQSPollers: 1, SQSProcessors: 10, Retention: 7 * 24 * time.Hour,
 		DrainTimeout: 30 * time.Second, LogLevel: "info", LogFormat: "json",
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, ResponseTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, TicketsPerMinute: 30, MaxTicketsPerUser: 30,
 	}
 	if c.InstanceID == "" {
 		t.Error("InstanceID: want hostname-pid, got empty")
@@ -212,6 +214,16 @@ func TestDev(t *testing.T) {
 	c := mustLoad(t, []string{"--dev"}, env(nil))
 	if c.LogFormat != "text" {
 		t.Errorf("dev LogFormat = %q, want text", c.LogFormat)
+	}
+	// --dev listens on loopback only, unless HERALD_ADDR says otherwise.
+	if c.Addr != "127.0.0.1:8080" {
+		t.Errorf("dev Addr = %q, want 127.0.0.1:8080", c.Addr)
+	}
+	if c := mustLoad(t, []string{"--dev"}, env(map[string]string{"HERALD_ADDR": ":9000"})); c.Addr != ":9000" {
+		t.Errorf("dev Addr with HERALD_ADDR=:9000 = %q", c.Addr)
+	}
+	if c := mustLoad(t, []string{"--dev", "--addr", "0.0.0.0:8080"}, env(nil)); c.Addr != "0.0.0.0:8080" {
+		t.Errorf("dev Addr with --addr 0.0.0.0:8080 = %q", c.Addr)
 	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("dev without secrets: Validate: %v", err)

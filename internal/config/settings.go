@@ -40,8 +40,8 @@ type Setting struct {
 // text. The slice is new on each call; changing it changes nothing else.
 func Settings() []Setting {
 	return []Setting{
-		str("addr", ":8080", "HTTP listen address, host:port",
-			func(c *Config) *string { return &c.Addr }, checkAddr),
+		devDefault("127.0.0.1:8080", str("addr", ":8080", "HTTP listen address, host:port; --dev listens on loopback only unless this is set",
+			func(c *Config) *string { return &c.Addr }, checkAddr)),
 		urlStr("db", "sqlite://herald.db", "store: sqlite://PATH (sqlite:///abs/path.db for an absolute path) or postgres://USER:PASS@HOST/DB",
 			func(c *Config) *string { return &c.DB }, checkDB),
 		urlStr("bus", "memory", "cross-instance bus: memory (one instance) or redis://HOST:PORT/DB",
@@ -80,6 +80,22 @@ func Settings() []Setting {
 			func(c *Config) *int { return &c.ReplayLimit }),
 		dur("retention", "7d", 24*time.Hour, "how long notifications are kept (7d, 36h, …)",
 			func(c *Config) *time.Duration { return &c.Retention }),
+		dur("read-timeout", "30s", 100*time.Millisecond, "time a client has to send a whole request, headers and body; a body that never arrives is cut after it",
+			func(c *Config) *time.Duration { return &c.ReadTimeout }),
+		dur("read-header-timeout", "10s", 100*time.Millisecond, "time a client has to send a request's line and headers",
+			func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }).withCheck(checkReadHeaderTimeout),
+		dur("response-timeout", "60s", 100*time.Millisecond, "time from the end of a request's headers to the end of its response; streams are exempt (each of their writes has --write-timeout)",
+			func(c *Config) *time.Duration { return &c.ResponseTimeout }),
+		dur("idle-timeout", "2m", 100*time.Millisecond, "how long a keep-alive connection may wait for its next request",
+			func(c *Config) *time.Duration { return &c.IdleTimeout }),
+		num("max-header-bytes", "65536", 8192, "bytes of a request's line and headers; a larger header block is answered 431",
+			func(c *Config) *int { return &c.MaxHeaderBytes }),
+		num("max-accepted-conns", "0", 0, "TCP connections the HTTP listener holds at once, streams included; beyond it new ones wait in the kernel's queue; 0 for no limit",
+			func(c *Config) *int { return &c.MaxAcceptedConns }).withCheck(checkMaxAcceptedConns),
+		num("tickets-per-minute", "30", 0, "stream tickets one user may obtain per minute from one instance (429 beyond); 0 for no limit",
+			func(c *Config) *int { return &c.TicketsPerMinute }),
+		num("max-tickets-per-user", "30", 0, "unused, unexpired stream tickets one user may hold across instances (429 beyond); 0 for no limit",
+			func(c *Config) *int { return &c.MaxTicketsPerUser }),
 		lower(list("allowed-origins", "", "CORS allow-list: comma-separated origins scheme://host[:port]; empty for same origin only",
 			func(c *Config) *[]string { return &c.AllowedOrigins }, checkOrigins)),
 		dur("drain-timeout", "30s", 0, "on SIGTERM, the window over which open streams are closed",
@@ -101,6 +117,26 @@ func Settings() []Setting {
 // with dashes as underscores, so the two names cannot disagree.
 func envName(flag string) string {
 	return "HERALD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// devDefault gives s a different default with --dev.
+func devDefault(v string, s Setting) Setting {
+	s.DevDefault = v
+	return s
+}
+
+// withCheck adds check, which may look at other settings, after s's own.
+func (s Setting) withCheck(check func(c *Config) error) Setting {
+	own := s.check
+	s.check = func(c *Config) error {
+		if own != nil {
+			if err := own(c); err != nil {
+				return err
+			}
+		}
+		return check(c)
+	}
+	return s
 }
 
 func withFallback(env string, s Setting) Setting {

@@ -18,6 +18,10 @@ const tokenCookie = "herald_token"
 type identity struct {
 	userID string
 	expiry time.Time // when the credentials behind this request expire
+	// cookie is set when a cookie authenticated the request (herald_token
+	// or a session cookie), which a browser attaches to requests that
+	// other sites make too.
+	cookie bool
 }
 
 // SessionVerifier is an optional interface of a Verifier: it authenticates a
@@ -57,9 +61,10 @@ func (s *Server) authenticateSubscriber(r *http.Request) (identity, error) {
 	if err != nil {
 		return identity{}, err
 	}
+	cookie := false
 	if !present {
 		if c, cerr := r.Cookie(tokenCookie); cerr == nil {
-			token = c.Value
+			token, cookie = c.Value, true
 		}
 	}
 	if token == "" {
@@ -75,7 +80,7 @@ func (s *Server) authenticateSubscriber(r *http.Request) (identity, error) {
 	if !notify.ValidUserID(userID) || !expiry.After(s.now()) {
 		return identity{}, errUnauthorized("invalid token")
 	}
-	return identity{userID: userID, expiry: expiry}, nil
+	return identity{userID: userID, expiry: expiry, cookie: cookie}, nil
 }
 
 // authenticateSession verifies the host application's session cookie of r,
@@ -94,7 +99,7 @@ func (s *Server) authenticateSession(r *http.Request) (identity, error) {
 	case !notify.ValidUserID(userID) || !expiry.After(s.now()):
 		return identity{}, errUnauthorized("invalid token")
 	}
-	return identity{userID: userID, expiry: expiry}, nil
+	return identity{userID: userID, expiry: expiry, cookie: true}, nil
 }
 
 // isPublisherKey compares token with the publisher key in constant time,

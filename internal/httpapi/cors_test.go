@@ -98,3 +98,57 @@ func TestNewRejectsBadOrigin(t *testing.T) {
 		t.Error("New accepted an empty publisher key")
 	}
 }
+
+// TestCrossSiteCookieStream: a stream authenticated by a cookie opens from
+// this site or an allowed origin only; a ticket or a bearer token opens
+// from anywhere (another site cannot send them).
+func TestCrossSiteCookieStream(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(o *Options) { o.Verifier = sessionVerifier{o.Verifier.(*fakeVerifier)} })
+	cookie := []string{"Cookie", tokenCookie + "=" + aliceToken}
+	session := []string{"Cookie", "app.session=erin"}
+	tests := []struct {
+		name string
+		cred []string
+		hdr  []string // browser headers; the request's Host is example.com
+		want int
+	}{
+		{"img tag on another site", cookie, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"img tag, session cookie", session, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"fetch from another site", cookie, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, http.StatusForbidden},
+		{"fetch from an allowed origin", cookie, []string{"Sec-Fetch-Site", "cross-site", "Origin", allowedOrg}, http.StatusOK},
+		{"same origin", cookie, []string{"Sec-Fetch-Site", "same-origin"}, http.StatusOK},
+		{"typed in the address bar", cookie, []string{"Sec-Fetch-Site", "none"}, http.StatusOK},
+		{"same site, top level", cookie, []string{"Sec-Fetch-Site", "same-site"}, http.StatusOK},
+		{"same site, CORS from a sibling not allowed", cookie, []string{"Sec-Fetch-Site", "same-site", "Origin", "https://other.example.com"}, http.StatusForbidden},
+		{"old browser, foreign Origin", cookie, []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{"old browser, own Origin", cookie, []string{"Origin", "http://example.com"}, http.StatusOK},
+		{"no browser headers (curl)", cookie, nil, http.StatusOK},
+		{"bearer from another site", auth(aliceToken), []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		rec := h.do("GET", "/api/notifications/sse", "", append(append([]string{}, tt.cred...), tt.hdr...)...)
+		if rec.Code != tt.want {
+			t.Errorf("%s: %d, want %d (%s)", tt.name, rec.Code, tt.want, rec.Body)
+		}
+		if tt.want == http.StatusForbidden {
+			wantError(t, rec, http.StatusForbidden, codeForbidden, "cross-site stream refused")
+		}
+	}
+	// A ticket is accepted cross-site.
+	tr := h.issueTicket(aliceToken)
+	rec := h.do("GET", "/api/notifications/sse?ticket="+tr.Ticket, "", "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	if rec.Code != http.StatusOK {
+		t.Errorf("ticket from another site: %d %s", rec.Code, rec.Body)
+	}
+	// Refused opens never reached the Streamer: they hold no slot.
+	want := 0
+	for _, tt := range tests {
+		if tt.want == http.StatusOK {
+			want++
+		}
+	}
+	if n := len(h.streams.callList()); n != want+1 {
+		t.Errorf("ServeStream called %d times, want %d", n, want+1)
+	}
+}

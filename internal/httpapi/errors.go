@@ -17,6 +17,7 @@ const (
 	codeForbidden        notify.Code = "forbidden"              // 403: a cross-origin browser request was refused
 	codeMethodNotAllowed notify.Code = "method_not_allowed"     // 405
 	codeMediaType        notify.Code = "unsupported_media_type" // 415
+	codeTimeout          notify.Code = "timeout"                // 408: the request's body did not arrive in time
 )
 
 // defaultRetryAfter is the Retry-After of a 429 or 503 whose error does not
@@ -45,6 +46,8 @@ func statusOf(code notify.Code) int {
 		return http.StatusNotFound
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case codeTimeout:
+		return http.StatusRequestTimeout
 	case notify.CodeConflict:
 		return http.StatusConflict
 	case notify.CodeTooLarge:
@@ -94,6 +97,20 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.writeJSON(w, r, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
 }
+
+// retryError is an error with the Retry-After its client should honour.
+type retryError struct {
+	err   error
+	after time.Duration
+}
+
+// retryLater returns err carrying after as its Retry-After (see
+// RetryAfterer).
+func retryLater(err error, after time.Duration) error { return &retryError{err: err, after: after} }
+
+func (e *retryError) Error() string             { return e.err.Error() }
+func (e *retryError) Unwrap() error             { return e.err }
+func (e *retryError) RetryAfter() time.Duration { return e.after }
 
 func setRetryAfter(h http.Header, err error) {
 	d := defaultRetryAfter

@@ -239,11 +239,24 @@ func (s *fakeStore) ReadEvents(context.Context, string, notify.Position, int) ([
 	return nil, errors.New("fake store: ReadEvents not implemented")
 }
 
-func (s *fakeStore) CreateTicket(_ context.Context, t notify.Ticket) error {
+func (s *fakeStore) CreateTicket(_ context.Context, t notify.Ticket, now time.Time, max int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
 		return s.fail
+	}
+	held := 0
+	for h, old := range s.tickets {
+		switch {
+		case old.UserID != t.UserID:
+		case !now.Before(old.ExpiresAt):
+			delete(s.tickets, h)
+		default:
+			held++
+		}
+	}
+	if max > 0 && held >= max {
+		return notify.ErrTooManyTickets
 	}
 	s.tickets[t.Hash] = t
 	return nil

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/herald-notify/herald/internal/notify"
@@ -74,4 +75,40 @@ func (s *Server) crossOriginCheck(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sameSiteOrAllowed reports whether r comes from this site or an allowed
+// origin, as far as the browser says: the test for a stream authenticated
+// by a cookie (SPEC 2). A page on another site can make the browser open
+// streams with the user's cookie (an <img> or <script> tag, which sends
+// Sec-Fetch-Site: cross-site and maybe no Origin) and so use up the user's
+// connection slots; the stream is only read by its own page, so only a
+// cookie makes this possible. Tickets and Authorization headers cannot be
+// sent by another site and are not checked.
+//
+// An Origin in the allow-list passes. Otherwise Sec-Fetch-Site decides
+// when the browser sends it: same-origin and none (the user's own
+// navigation) pass; same-site passes unless it carries an Origin other than
+// this host (a CORS request from a sibling origin that is not allowed);
+// cross-site fails. Without Sec-Fetch-Site (older browsers, non-browsers)
+// an Origin must name this host; no Origin passes.
+func (s *Server) sameSiteOrAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin != "" && s.origins[origin] {
+		return true
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "cross-site":
+		return false
+	}
+	return origin == "" || originIsHost(origin, r.Host)
+}
+
+// originIsHost reports whether origin (scheme://host[:port]) names host
+// (the request's Host), as net/http's CrossOriginProtection compares them.
+func originIsHost(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
 }

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -70,11 +70,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return notify.Errorf(notify.CodeTooLarge, "body: must be at most %d bytes", maxBodyBytes)
-		}
-		return fmt.Errorf("read body: %w", err)
+		return bodyError(err)
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -89,6 +85,22 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 		return notify.Errorf(notify.CodeInvalid, "body: unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// bodyError classifies a failure to read a request body. None is the
+// server's fault: a body over the limit (413), one that did not arrive
+// before HERALD_READ_TIMEOUT (408; the connection is closed after the
+// answer), or a client that went away mid-body (400, which no one reads).
+func bodyError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		return notify.Errorf(notify.CodeTooLarge, "body: must be at most %d bytes", maxBodyBytes)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return notify.Errorf(codeTimeout, "body: not received in time")
+	}
+	return notify.Errorf(notify.CodeInvalid, "body: could not be read")
 }
 
 // decodeError turns an encoding/json error into a 400 naming the field.

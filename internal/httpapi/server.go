@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/herald-notify/herald/internal/notify"
+	"github.com/herald-notify/herald/internal/ratelimit"
 )
 
 // Verifier turns a subscriber token into a user id and the token's expiry.
@@ -26,9 +27,10 @@ type Verifier interface {
 
 // TicketStore keeps stream tickets; it is the subset of notify.Store the API
 // needs, with the same contract (a ticket is consumed at most once across all
-// instances; an unknown or expired one is notify.ErrNotFound).
+// instances; an unknown or expired one is notify.ErrNotFound; a user over
+// max outstanding tickets is notify.ErrTooManyTickets).
 type TicketStore interface {
-	CreateTicket(ctx context.Context, t notify.Ticket) error
+	CreateTicket(ctx context.Context, t notify.Ticket, now time.Time, max int) error
 	ConsumeTicket(ctx context.Context, hash string, now time.Time) (notify.Ticket, error)
 }
 
@@ -69,6 +71,14 @@ type Options struct {
 	Stats      StatsSource
 	InstanceID string // reported by /api/admin/stats
 
+	// TicketsPerMinute limits the stream tickets one user obtains from this
+	// instance: that many at once, then one per minute/TicketsPerMinute
+	// (429 with Retry-After beyond); 0 means no limit.
+	TicketsPerMinute int
+	// MaxTicketsPerUser bounds a user's unused, unexpired tickets in the
+	// store, across instances (429 beyond); 0 means no bound.
+	MaxTicketsPerUser int
+
 	AllowedOrigins []string    // exact "scheme://host[:port]" origins allowed by CORS
 	Checks         []Check     // run by /readyz
 	Draining       func() bool // true once shutdown began: /readyz and new streams answer 503
@@ -87,14 +97,19 @@ type Server struct {
 	tickets  TicketStore
 	verifier Verifier
 	keyHash  [sha256.Size]byte // sha256 of the publisher key: compared in constant time, length included
-	streams  Streamer
-	stats    StatsSource
-	instance string
-	checks   []Check
-	draining func() bool
-	web      http.Handler
-	log      *slog.Logger
-	now      func() time.Time
+	// ticketRate limits tickets per user on this instance (nil: no limit);
+	// maxTickets bounds a user's outstanding tickets in the store (0: none).
+	ticketRate *ratelimit.Limiter
+	maxTickets int
+	streams    Streamer
+	stats      StatsSource
+	instance   string
+	checks     []Check
+	checkLog   *checkLog
+	draining   func() bool
+	web        http.Handler
+	log        *slog.Logger
+	now        func() time.Time
 
 	origins map[string]bool
 	csrf    *http.CrossOriginProtection
@@ -130,9 +145,10 @@ func New(o Options) (*Server, error) {
 		keyHash: sha256.Sum256([]byte(o.PublisherKey)),
 		streams: o.Streams, stats: o.Stats, instance: o.InstanceID,
 		checks: o.Checks, draining: o.Draining, web: o.Web, log: o.Logger, now: o.Now,
-		origins: make(map[string]bool, len(o.AllowedOrigins)),
-		csrf:    http.NewCrossOriginProtection(),
-		mux:     http.NewServeMux(),
+		maxTickets: max(o.MaxTicketsPerUser, 0),
+		origins:    make(map[string]bool, len(o.AllowedOrigins)),
+		csrf:       http.NewCrossOriginProtection(),
+		mux:        http.NewServeMux(),
 	}
 	if s.draining == nil {
 		s.draining = func() bool { return false }
@@ -142,6 +158,10 @@ func New(o Options) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.checkLog = newCheckLog(s.log)
+	if o.TicketsPerMinute > 0 {
+		s.ticketRate = ratelimit.New(o.TicketsPerMinute, time.Minute, ticketRateUsers)
 	}
 	for _, origin := range o.AllowedOrigins {
 		if err := s.csrf.AddTrustedOrigin(origin); err != nil {

@@ -18,6 +18,10 @@ const (
 	ticketTTL      = 60 * time.Second
 	ticketBytes    = 32
 	maxTicketChars = 64 // base64url of 32 bytes is 43 characters
+	// ticketRateUsers is how many users the per-instance ticket rate limit
+	// remembers at once (about 150 bytes each); beyond it the least recently
+	// seen is forgotten. A user is forgotten anyway once idle for a minute.
+	ticketRateUsers = 50_000
 )
 
 type ticketResponse struct {
@@ -28,20 +32,34 @@ type ticketResponse struct {
 // handleTicket issues a one-time stream ticket for the subscriber: 32 random
 // bytes, base64url, stored by hash only, valid for 60 s or until the token
 // expires if that is sooner. The stream it opens ends when the token does.
+//
+// Minting is limited per user: by the rate limit of this instance, then by
+// the store's bound on unused tickets; either answers 429 with Retry-After.
 func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request, id identity) {
+	now := s.now()
+	if s.ticketRate != nil {
+		if ok, wait := s.ticketRate.Allow(id.userID, now); !ok {
+			s.writeError(w, r, retryLater(notify.Errorf(notify.CodeLimited, "too many stream tickets; retry later"), wait))
+			return
+		}
+	}
 	var raw [ticketBytes]byte
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (Go 1.24+)
 	ticket := base64.RawURLEncoding.EncodeToString(raw[:])
 
-	now := s.now()
 	expires := now.Add(ticketTTL)
 	if id.expiry.Before(expires) {
 		expires = id.expiry
 	}
 	err := s.tickets.CreateTicket(r.Context(), notify.Ticket{
 		Hash: hashTicket(ticket), UserID: id.userID, TokenExpiry: id.expiry, ExpiresAt: expires,
-	})
-	if err != nil {
+	}, now, s.maxTickets)
+	switch {
+	case errors.Is(err, notify.ErrTooManyTickets):
+		// The oldest unused ticket expires within ticketTTL.
+		s.writeError(w, r, retryLater(err, ticketTTL))
+		return
+	case err != nil:
 		s.writeError(w, r, fmt.Errorf("create ticket: %w", err))
 		return
 	}
@@ -55,7 +73,8 @@ func hashTicket(ticket string) string {
 }
 
 // handleStream authenticates a stream request (a ?ticket=, else a subscriber
-// token), picks the resume id (Last-Event-ID, else ?lastEventId=) and hands
+// token), refuses one authenticated by a cookie from another site (see
+// sameSiteOrAllowed), picks the resume id (Last-Event-ID, else ?lastEventId=) and hands
 // the request to the Streamer; an error from it becomes the JSON error
 // response. New streams are refused with 503 while the server drains.
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
@@ -71,6 +90,11 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	id, err := s.streamIdentity(r)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if id.cookie && !s.sameSiteOrAllowed(r) {
+		s.writeError(w, r, notify.Errorf(codeForbidden,
+			"cross-site stream refused: open it with a ticket, or from an allowed origin"))
 		return
 	}
 	lastEventID := r.Header.Get("Last-Event-ID")

@@ -231,3 +231,55 @@ func TestStreamRefusedWhileDraining(t *testing.T) {
 		t.Error("a draining server opened a stream or spent the ticket")
 	}
 }
+
+// TestTicketRateLimited: TicketsPerMinute at once, then 429 with the
+// Retry-After of the next allowance; other users are unaffected; the
+// allowance comes back with time.
+func TestTicketRateLimited(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(o *Options) { o.TicketsPerMinute = 6 })
+	for range 6 {
+		h.issueTicket(aliceToken)
+		// Used at once, as clients do: the store's bound plays no part.
+		h.store.mu.Lock()
+		clear(h.store.tickets)
+		h.store.mu.Unlock()
+	}
+	rec := h.do("POST", "/api/notifications/sse/ticket", "", auth(aliceToken)...)
+	wantError(t, rec, http.StatusTooManyRequests, notify.CodeLimited, "too many stream tickets")
+	if got := rec.Header().Get("Retry-After"); got != "10" {
+		t.Errorf("Retry-After = %q, want 10 (a minute over 6)", got)
+	}
+	h.issueTicket(bobToken)
+	h.clock.Advance(10 * time.Second)
+	h.issueTicket(aliceToken)
+	rec = h.do("POST", "/api/notifications/sse/ticket", "", auth(aliceToken)...)
+	wantError(t, rec, http.StatusTooManyRequests, notify.CodeLimited, "too many stream tickets")
+}
+
+// TestTicketOutstandingBound: with no rate limit, the store's bound on
+// unused tickets answers 429 (Retry-After: the ticket lifetime); using one
+// frees a place.
+func TestTicketOutstandingBound(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(o *Options) { o.TicketsPerMinute, o.MaxTicketsPerUser = 0, 3 })
+	var first ticketResponse
+	for i := range 3 {
+		tr := h.issueTicket(aliceToken)
+		if i == 0 {
+			first = tr
+		}
+	}
+	rec := h.do("POST", "/api/notifications/sse/ticket", "", auth(aliceToken)...)
+	wantError(t, rec, http.StatusTooManyRequests, notify.CodeLimited, "too many unused stream tickets")
+	if got := rec.Header().Get("Retry-After"); got != "60" {
+		t.Errorf("Retry-After = %q, want 60", got)
+	}
+	if n := len(h.store.ticketList()); n != 3 {
+		t.Errorf("%d tickets stored, want 3", n)
+	}
+	if rec := h.do("GET", "/api/notifications/sse?ticket="+first.Ticket, ""); rec.Code != http.StatusOK {
+		t.Fatalf("stream with a ticket: %d", rec.Code)
+	}
+	h.issueTicket(aliceToken)
+}

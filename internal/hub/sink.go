@@ -26,6 +26,10 @@ type httpSink struct {
 	timeout time.Duration
 }
 
+// write sets the deadline for this write and clears it after: over HTTP/2 a
+// write deadline (the server's response timeout included) resets the stream
+// when it passes, even while nothing is being written, and a stream is idle
+// for a ping interval at a time.
 func (s *httpSink) write(buf []byte) error {
 	if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
@@ -33,7 +37,13 @@ func (s *httpSink) write(buf []byte) error {
 	if _, err := s.w.Write(buf); err != nil {
 		return err
 	}
-	return s.rc.Flush()
+	if err := s.rc.Flush(); err != nil {
+		return err
+	}
+	if err := s.rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 func (s *httpSink) close() {}
@@ -68,6 +78,10 @@ func hijack(w http.ResponseWriter, timeout time.Duration) (s *connSink, head []b
 	if err != nil {
 		return nil, nil, nil, false
 	}
+	// The server's read and response deadlines (SPEC 6) bound the request,
+	// not the stream: clear whatever of them the connection still carries.
+	// Each write sets its own deadline.
+	_ = conn.SetDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Connection", "close")
 	head = append(head, "HTTP/1.1 200 OK\r\n"...)

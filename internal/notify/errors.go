@@ -38,6 +38,10 @@ func Errorf(code Code, format string, args ...any) *Error {
 // belongs to another user; callers must not be able to tell the two apart.
 var ErrNotFound = &Error{Code: CodeNotFound, Message: "notification not found"}
 
+// ErrTooManyTickets is returned by Store.CreateTicket for a user who holds
+// as many unused, unexpired stream tickets as allowed.
+var ErrTooManyTickets = &Error{Code: CodeLimited, Message: "too many unused stream tickets"}
+
 // ErrorCode returns the code of the first *Error in err's chain, CodeInternal
 // for any other non-nil error, and "" for nil.
 func ErrorCode(err error) Code {

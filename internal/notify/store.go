@@ -84,8 +84,14 @@ type Store interface {
 	// been pruned, or pos lies beyond the head of either stream.
 	ReadEvents(ctx context.Context, userID string, pos Position, limit int) ([]Event, error)
 
-	// CreateTicket stores a one-time stream ticket (by its hash).
-	CreateTicket(ctx context.Context, t Ticket) error
+	// CreateTicket stores a one-time stream ticket (by its hash). It first
+	// deletes t.UserID's tickets expired at now; then, when max > 0 and the
+	// user still holds max tickets, it stores nothing and returns
+	// ErrTooManyTickets. The count is exact against committed tickets;
+	// calls for one user racing on different connections may each pass it
+	// (PostgreSQL), so the bound can be exceeded by the number of racing
+	// calls, never more. A hash already stored is an error.
+	CreateTicket(ctx context.Context, t Ticket, now time.Time, max int) error
 	// ConsumeTicket deletes and returns the ticket with this hash if it
 	// exists and has not expired at now; otherwise ErrNotFound. A ticket
 	// is returned at most once, across all instances sharing the store.

@@ -9,19 +9,42 @@ import (
 	"github.com/herald-notify/herald/internal/notify"
 )
 
-// CreateTicket stores t durably. A hash already stored is an error.
-func (s *Store) CreateTicket(ctx context.Context, t notify.Ticket) error {
+// createTicketSQL deletes the user's expired tickets and stores the new one
+// unless max ($6, > 0) unexpired ones remain. The statement sees one
+// snapshot, taken before its DELETE: hence the count's own expiry filter.
+const createTicketSQL = `WITH expired AS (DELETE FROM tickets WHERE user_id = $2 AND expires_at <= $5)
+INSERT INTO tickets(hash, user_id, token_expiry, expires_at)
+SELECT $1, $2, $3, $4
+WHERE $6::int <= 0 OR (SELECT count(*) FROM tickets WHERE user_id = $2 AND expires_at > $5) < $6::int
+RETURNING true`
+
+// CreateTicket stores t durably, after deleting the user's tickets expired
+// at now, unless max > 0 and the user still holds max tickets: then it
+// returns notify.ErrTooManyTickets. Calls racing in concurrent
+// transactions may each see the count before the others commit (see
+// notify.Store). A hash already stored is an error.
+func (s *Store) CreateTicket(ctx context.Context, t notify.Ticket, now time.Time, max int) error {
 	if s.closed.Load() {
 		return errClosed
 	}
 	if t.Hash == "" {
 		return notify.Errorf(notify.CodeInvalid, "ticket: hash required")
 	}
+	var stored bool
 	err := s.w.do(ctx, &request{
-		sql:  `INSERT INTO tickets(hash, user_id, token_expiry, expires_at) VALUES ($1, $2, $3, $4)`,
-		args: []any{t.Hash, t.UserID, t.TokenExpiry, t.ExpiresAt},
-		scan: func(rows pgx.Rows) error { return nil },
+		sql:  createTicketSQL,
+		args: []any{t.Hash, t.UserID, t.TokenExpiry, t.ExpiresAt, now, max},
+		scan: func(rows pgx.Rows) error {
+			stored = false
+			for rows.Next() {
+				stored = true
+			}
+			return nil
+		},
 	})
+	if err == nil && !stored {
+		err = notify.ErrTooManyTickets
+	}
 	return mapErr("create ticket", err)
 }
 

@@ -10,21 +10,40 @@ import (
 	"github.com/herald-notify/herald/internal/notify"
 )
 
-// CreateTicket stores t durably. A hash already stored is an error.
-func (s *Store) CreateTicket(ctx context.Context, t notify.Ticket) error {
+// CreateTicket stores t durably, after deleting the user's tickets expired
+// at now, unless max > 0 and the user still holds max tickets: then it
+// returns notify.ErrTooManyTickets (see notify.Store; the single writer
+// makes the count exact here). A hash already stored is an error.
+func (s *Store) CreateTicket(ctx context.Context, t notify.Ticket, now time.Time, max int) error {
 	if s.closed.Load() {
 		return errClosed
 	}
 	if t.Hash == "" {
 		return notify.Errorf(notify.CodeInvalid, "ticket: hash required")
 	}
+	insert := `INSERT INTO tickets(hash, user_id, token_expiry, expires_at) VALUES (?, ?, ?, ?)`
+	args := []any{t.Hash, t.UserID, micros(t.TokenExpiry), micros(t.ExpiresAt)}
+	if max > 0 {
+		insert = `INSERT INTO tickets(hash, user_id, token_expiry, expires_at) SELECT ?, ?, ?, ?
+			WHERE (SELECT count(*) FROM tickets WHERE user_id = ?) < ?`
+		args = append(args, t.UserID, max)
+	}
+	var stored bool
 	err := s.w.do(ctx, func(tx *wtx) error {
-		if _, err := tx.exec(`INSERT INTO tickets(hash, user_id, token_expiry, expires_at) VALUES (?, ?, ?, ?)`,
-			t.Hash, t.UserID, micros(t.TokenExpiry), micros(t.ExpiresAt)); err != nil {
+		stored = false
+		if _, err := tx.exec(`DELETE FROM tickets WHERE user_id = ? AND expires_at <= ?`, t.UserID, micros(now)); err != nil {
+			return fmt.Errorf("delete expired tickets: %w", err)
+		}
+		n, err := tx.exec(insert, args...)
+		if err != nil {
 			return fmt.Errorf("insert ticket: %w", err)
 		}
+		stored = n == 1
 		return nil
 	})
+	if err == nil && !stored {
+		err = notify.ErrTooManyTickets
+	}
 	return mapErr("create ticket", err)
 }
 

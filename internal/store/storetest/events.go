@@ -184,7 +184,7 @@ func testPrune(t *testing.T, f *fixture) {
 	newBC := f.publishOne(notify.BroadcastStream)
 	if err := f.s.CreateTicket(f.ctx, notify.Ticket{
 		Hash: "expired", UserID: "u1", TokenExpiry: old, ExpiresAt: old.Add(time.Minute),
-	}); err != nil {
+	}, old, 0); err != nil {
 		t.Fatalf("CreateTicket: %v", err)
 	}
 

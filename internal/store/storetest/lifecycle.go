@@ -60,7 +60,7 @@ func testAfterClose(t *testing.T, f *fixture) {
 		"Head":        func() error { _, err := f.s.Head(ctx, "u1"); return err },
 		"ReadEvents":  func() error { _, err := f.s.ReadEvents(ctx, "u1", notify.Position{}, 10); return err },
 		"CreateTicket": func() error {
-			return f.s.CreateTicket(ctx, notify.Ticket{Hash: "h", UserID: "u1", TokenExpiry: at, ExpiresAt: at})
+			return f.s.CreateTicket(ctx, notify.Ticket{Hash: "h", UserID: "u1", TokenExpiry: at, ExpiresAt: at}, at, 0)
 		},
 		"ConsumeTicket": func() error { _, err := f.s.ConsumeTicket(ctx, "h", at); return err },
 		"Prune":         func() error { _, err := f.s.Prune(ctx, at); return err },
