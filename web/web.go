@@ -3,14 +3,21 @@
 //
 // Dev mode only: the page logs in as any user through GET /dev/session,
 // which mints a subscriber token and hands out the publisher key so the
-// page can send notifications. Never mount it in production.
+// page can send notifications. Never mount it in production. Even in dev
+// mode the session is handed only to this machine (see localRequest): a
+// request from another address, or naming another host (a DNS-rebound name
+// from a web page the developer has open), or sent by a page on another
+// host, gets 403.
 package web
 
 import (
 	"embed"
 	"encoding/json"
 	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/herald-notify/herald/internal/notify"
 )
@@ -39,6 +46,12 @@ func Handler(o Options) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if why := localRequest(r); why != "" {
+			w.WriteHeader(http.StatusForbidden)
+			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+				"code": "forbidden", "message": "dev session: only for this machine: " + why}})
+			return
+		}
 		if !notify.ValidUserID(user) {
 			w.WriteHeader(http.StatusBadRequest)
 			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
@@ -54,4 +67,40 @@ func Handler(o Options) http.Handler {
 		_ = json.NewEncoder(w).Encode(map[string]string{"token": token, "publisherKey": o.PublisherKey, "userId": user})
 	})
 	return mux
+}
+
+// localRequest returns "" when r comes from this machine, else what is not
+// local about it: the remote address must be loopback, the Host header a
+// loopback name (localhost, 127.x.x.x, [::1], any port), and an Origin,
+// when sent, a loopback origin too.
+func localRequest(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err != nil || !loopbackIP(host) {
+		return "the client's address is not loopback"
+	}
+	if !loopbackHost(hostOnly(r.Host)) {
+		return "the Host header does not name a loopback address"
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !loopbackHost(u.Hostname()) {
+			return "the request comes from a page on another host"
+		}
+	}
+	return ""
+}
+
+// hostOnly strips the port from a Host header, and the brackets of an
+// IPv6 literal.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+}
+
+func loopbackHost(h string) bool { return strings.EqualFold(h, "localhost") || loopbackIP(h) }
+
+func loopbackIP(h string) bool {
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -37,11 +37,71 @@ func (m *minter) calls() []string {
 	return append([]string(nil), m.users...)
 }
 
+// serve GETs target as the developer's browser on this machine would.
 func serve(t *testing.T, h http.Handler, target string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	h.ServeHTTP(rec, devRequest(target))
 	return rec
+}
+
+func devRequest(target string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r.RemoteAddr, r.Host = "127.0.0.1:50123", "127.0.0.1:8080"
+	return r
+}
+
+// TestSessionOnlyForThisMachine: the dev session (the publisher key and any
+// user's token) is handed to loopback clients naming a loopback host, with
+// no Origin but a loopback one; DNS rebinding (a foreign Host), a page on
+// another host (a foreign Origin) and other machines get 403 and nothing.
+func TestSessionOnlyForThisMachine(t *testing.T) {
+	t.Parallel()
+	m := &minter{}
+	h := Handler(Options{Mint: m.mint, PublisherKey: testKey})
+	tests := []struct {
+		name, remote, host, origin string
+		want                       int
+	}{
+		{"127.0.0.1", "127.0.0.1:5000", "127.0.0.1:8080", "", http.StatusOK},
+		{"localhost, same origin", "127.0.0.1:5000", "localhost:8080", "http://localhost:8080", http.StatusOK},
+		{"127.x", "127.8.9.10:5000", "127.8.9.10", "", http.StatusOK},
+		{"ipv6 loopback", "[::1]:5000", "[::1]:8080", "http://[::1]:8080", http.StatusOK},
+		{"another local dev server", "127.0.0.1:5000", "localhost:8080", "http://localhost:3000", http.StatusOK},
+		{"upper case", "127.0.0.1:5000", "LOCALHOST:8080", "", http.StatusOK},
+		{"another machine", "192.0.2.7:5000", "127.0.0.1:8080", "", http.StatusForbidden},
+		{"DNS rebinding", "127.0.0.1:5000", "evil.example:8080", "http://evil.example:8080", http.StatusForbidden},
+		{"rebinding without origin", "127.0.0.1:5000", "rebind.evil.example", "", http.StatusForbidden},
+		{"a page elsewhere", "127.0.0.1:5000", "127.0.0.1:8080", "https://evil.example", http.StatusForbidden},
+		{"opaque origin", "127.0.0.1:5000", "127.0.0.1:8080", "null", http.StatusForbidden},
+		{"localhost-looking host", "127.0.0.1:5000", "localhost.evil.example", "", http.StatusForbidden},
+		{"ipv4 mapped remote", "[::ffff:127.0.0.1]:5000", "127.0.0.1:8080", "", http.StatusOK},
+		{"unspecified host", "127.0.0.1:5000", "0.0.0.0:8080", "", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodGet, "/dev/session?user=u1", nil)
+		r.RemoteAddr, r.Host = tt.remote, tt.host
+		if tt.origin != "" {
+			r.Header.Set("Origin", tt.origin)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != tt.want {
+			t.Errorf("%s: status %d, want %d; body %s", tt.name, rec.Code, tt.want, rec.Body)
+		}
+		if tt.want == http.StatusForbidden && (strings.Contains(rec.Body.String(), testKey) || !strings.Contains(rec.Body.String(), `"forbidden"`)) {
+			t.Errorf("%s: body %s", tt.name, rec.Body)
+		}
+	}
+	want := 0
+	for _, tt := range tests {
+		if tt.want == http.StatusOK {
+			want++
+		}
+	}
+	if n := len(m.calls()); n != want {
+		t.Errorf("%d tokens minted, want %d (none for refused requests)", n, want)
+	}
 }
 
 func TestPageAndAssets(t *testing.T) {

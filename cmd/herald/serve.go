@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/herald-notify/herald/internal/app"
@@ -48,7 +49,22 @@ Try it:
 `, base, string(cfg.PublisherKey), token); err != nil {
 		return fmt.Errorf("print dev quickstart: %w", err)
 	}
+	if !loopbackAddr(addr) {
+		if _, err := fmt.Fprintf(env.Stdout, `Warning: developer mode is listening on %s, beyond this machine (HERALD_ADDR).
+  Anyone who can reach it can publish with the key above; the demo page's
+  /dev/session still answers only to this machine.
+`, addr); err != nil {
+			return fmt.Errorf("print dev quickstart: %w", err)
+		}
+	}
 	return nil
+}
+
+// loopbackAddr reports whether a bound listen address is on loopback only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }
 
 // localAddr turns a listen address such as [::]:8080 into one a browser on
