@@ -40,6 +40,13 @@ type server struct {
 // the configuration. The server is stopped (drained) at cleanup.
 func startServer(t *testing.T, mod func(env map[string]string)) *server {
 	t.Helper()
+	return startServerLogging(t, mod, io.Discard)
+}
+
+// startServerLogging is startServer with the server's log written to w, as
+// JSON lines at HERALD_LOG_LEVEL.
+func startServerLogging(t *testing.T, mod func(env map[string]string), w io.Writer) *server {
+	t.Helper()
 	env := map[string]string{
 		"HERALD_ADDR":          "127.0.0.1:0",
 		"HERALD_DB":            storeURL(t), // SQLite, or PostgreSQL under TestOnPostgres
@@ -58,7 +65,7 @@ func startServer(t *testing.T, mod func(env map[string]string)) *server {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
 	a, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
