@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -293,4 +294,26 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Nothing in deploy/ runs developer mode: no --dev or HERALD_DEV in the
+// image's command or the compose file, and no HERALD_ADDR in the image
+// (which would take `serve --dev` off loopback, reachable through -p).
+func TestDeployNeverRunsDev(t *testing.T) {
+	t.Parallel()
+	for _, f := range []string{"../deploy/Dockerfile", "../deploy/compose.yaml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			code, _, _ := strings.Cut(line, "#") // comments may explain why not
+			if strings.Contains(code, "--dev") || strings.Contains(code, "HERALD_DEV") {
+				t.Errorf("%s:%d runs developer mode: %s", f, i+1, line)
+			}
+			if strings.HasSuffix(f, "Dockerfile") && strings.Contains(code, "HERALD_ADDR") {
+				t.Errorf("%s:%d sets HERALD_ADDR, which takes serve --dev off loopback: %s", f, i+1, line)
+			}
+		}
+	}
 }
