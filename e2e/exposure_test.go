@@ -228,7 +228,7 @@ func TestReadyzNamesOnlyTheComponent(t *testing.T) {
 	t.Parallel()
 	pgProxy, db := testenv.PostgresProxy(t, testenv.Postgres(t))
 	redisProxy, bus := testenv.RedisProxy(t, testenv.Redis(t))
-	var logs syncBuffer
+	var logs testenv.Buffer
 	s := startServerLogging(t, func(env map[string]string) {
 		env["HERALD_DB"], env["HERALD_BUS"] = db, bus
 		env["HERALD_LOG_LEVEL"] = "info"
@@ -276,24 +276,6 @@ func hostPort(rawURL string) string {
 	}
 	host, _, _ := strings.Cut(rest, "/")
 	return host
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Nothing in deploy/ runs developer mode: no --dev or HERALD_DEV in the
