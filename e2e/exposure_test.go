@@ -85,9 +85,10 @@ func nonLoopbackIP() string {
 }
 
 // streamRequest opens GET /api/notifications/sse with query ("" or
-// "?…") and hdr (name, value pairs), and returns the response, left open
-// until the test ends.
-func streamRequest(t *testing.T, s *server, query string, hdr ...string) *http.Response {
+// "?…") and hdr (name, value pairs), and returns the status. The response
+// is left open (a 200 holds its stream) until end is called or the test
+// ends.
+func streamRequest(t *testing.T, s *server, query string, hdr ...string) (status int, end func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/notifications/sse"+query, nil)
@@ -99,8 +100,10 @@ func streamRequest(t *testing.T, s *server, query string, hdr ...string) *http.R
 		cancel()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); resp.Body.Close() })
-	return resp
+	var once sync.Once
+	end = func() { once.Do(func() { cancel(); _ = resp.Body.Close() }) }
+	t.Cleanup(end)
+	return resp.StatusCode, end
 }
 
 // Ten <img> tags on another site pointing at the stream, with the user's
@@ -116,26 +119,25 @@ func TestCrossSiteCookieStreamsRefused(t *testing.T) {
 	})
 	cookie := "herald_token=" + token(t, "ivy", time.Hour)
 	for i := range 10 {
-		resp := streamRequest(t, s, "", "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image")
-		if resp.StatusCode != http.StatusForbidden {
-			t.Fatalf("<img> %d from another site: %d, want 403", i+1, resp.StatusCode)
+		if code, _ := streamRequest(t, s, "", "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image"); code != http.StatusForbidden {
+			t.Fatalf("<img> %d from another site: %d, want 403", i+1, code)
 		}
 	}
-	if resp := streamRequest(t, s, "", "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("fetch from another site: %d, want 403", resp.StatusCode)
+	if code, _ := streamRequest(t, s, "", "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"); code != http.StatusForbidden {
+		t.Errorf("fetch from another site: %d, want 403", code)
 	}
-	tab1 := streamRequest(t, s, "", "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
-	tab2 := streamRequest(t, s, "", "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", app)
-	if tab1.StatusCode != http.StatusOK || tab2.StatusCode != http.StatusOK {
-		t.Fatalf("the user's own tabs: %d (same origin), %d (allowed origin), want 200 both", tab1.StatusCode, tab2.StatusCode)
+	tab1, end1 := streamRequest(t, s, "", "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
+	tab2, end2 := streamRequest(t, s, "", "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", app)
+	if tab1 != http.StatusOK || tab2 != http.StatusOK {
+		t.Fatalf("the user's own tabs: %d (same origin), %d (allowed origin), want 200 both", tab1, tab2)
 	}
-	tab1.Body.Close()
-	tab2.Body.Close()
+	end1()
+	end2()
 	// A bearer token cannot be sent by another site: not checked.
 	waitFor(t, func() bool { return s.App.Hub.UserConnections("ivy") == 0 })
-	if resp := streamRequest(t, s, "", "Authorization", "Bearer "+token(t, "ivy", time.Hour),
-		"Sec-Fetch-Site", "cross-site", "Origin", "https://elsewhere.example"); resp.StatusCode != http.StatusOK {
-		t.Errorf("bearer token from another site: %d, want 200", resp.StatusCode)
+	if code, _ := streamRequest(t, s, "", "Authorization", "Bearer "+token(t, "ivy", time.Hour),
+		"Sec-Fetch-Site", "cross-site", "Origin", "https://elsewhere.example"); code != http.StatusOK {
+		t.Errorf("bearer token from another site: %d, want 200", code)
 	}
 }
 
@@ -213,8 +215,8 @@ func TestTicketsOutstandingBoundedAcrossInstances(t *testing.T) {
 			t.Fatalf("sixth unused ticket on instance %d: %d (Retry-After %q), want 429", i, code, h.Get("Retry-After"))
 		}
 	}
-	if resp := streamRequest(t, pair[1], "?ticket="+first); resp.StatusCode != http.StatusOK {
-		t.Fatalf("stream with the first ticket: %d", resp.StatusCode)
+	if code, _ := streamRequest(t, pair[1], "?ticket="+first); code != http.StatusOK {
+		t.Fatalf("stream with the first ticket: %d", code)
 	}
 	if code, _, _ := mintTicket(t, pair[0], "liam"); code != http.StatusOK {
 		t.Errorf("ticket after one was used: %d, want 200", code)

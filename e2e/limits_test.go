@@ -59,7 +59,7 @@ func TestSilentRequestsAreClosed(t *testing.T) {
 				t.Fatal(err)
 			}
 			go func() {
-				defer c.Close()
+				defer func() { _ = c.Close() }()
 				// Only to end the test on today's code, where nothing closes
 				// these connections: far beyond the 1 s being tested.
 				_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
@@ -130,7 +130,7 @@ func headerStatus(t *testing.T, s *server, size int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	go func() { _, _ = io.WriteString(c, req) }() // the server may answer before it has read it all
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
@@ -153,13 +153,17 @@ func TestAcceptedConnectionsCapped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { c.Close() })
+		t.Cleanup(func() { _ = c.Close() })
 		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil {
 			t.Fatal(err)
 		}
 		go func() {
 			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-			if err == nil && resp.StatusCode == http.StatusOK {
+			if err != nil {
+				return
+			}
+			_ = resp.Body.Close() // the connection stays open: keep-alive
+			if resp.StatusCode == http.StatusOK {
 				answered <- c
 			}
 		}()
@@ -178,7 +182,7 @@ func TestAcceptedConnectionsCapped(t *testing.T) {
 		case <-time.After(200 * time.Millisecond):
 		}
 		for _, c := range held {
-			c.Close()
+			_ = c.Close()
 		}
 	}
 }
