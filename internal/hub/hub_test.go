@@ -152,7 +152,9 @@ func TestCountedEventsNeedNoStoreRead(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		h := New(Options{CountInterval: time.Millisecond})
-		h.Register("a")
+		if _, err := h.Register("a"); err != nil {
+			t.Fatal(err)
+		}
 		ctx, cancel := context.WithCancel(t.Context())
 		var reads atomic.Int64
 		done := make(chan struct{})
