@@ -82,9 +82,10 @@ type Config struct {
 	// (HERALD_REPLAY_LIMIT), at least 1; beyond it the client gets a reset
 	// event and refetches its inbox.
 	ReplayLimit int
-	// Retention is how long notifications are kept (HERALD_RETENTION),
-	// accepting days ("7d") as well as Go durations; at least 24h, the
-	// idempotency window.
+	// Retention is how long notifications and events are kept
+	// (HERALD_RETENTION, default 90 days: an inbox keeps months, not
+	// days), accepting days ("90d") as well as Go durations; at least 24h,
+	// the idempotency window. Older ones are deleted by the prune loop.
 	Retention time.Duration
 
 	// ReadHeaderTimeout bounds the reading of a request's line and headers

@@ -46,7 +46,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		Addr: ":8080", DB: "sqlite://herald.db", Bus: "memory",
 		PingInterval: 30 * time.Second, WriteTimeout: 10 * time.Second, QueueSize: 64,
-		MaxConnsPerUser: 10, MaxConns: 0, ReplayLimit: 10000, SQSPollers: 1, SQSProcessors: 10, Retention: 7 * 24 * time.Hour,
+		MaxConnsPerUser: 10, MaxConns: 0, ReplayLimit: 10000, SQSPollers: 1, SQSProcessors: 10, Retention: 90 * 24 * time.Hour,
 		DrainTimeout: 30 * time.Second, LogLevel: "info", LogFormat: "json",
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, ResponseTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, TicketsPerMinute: 30, MaxTicketsPerUser: 30,
@@ -370,7 +370,7 @@ func TestWriteHelp(t *testing.T) {
 			t.Errorf("help lacks %s", s.Env)
 		}
 	}
-	for _, want := range []string{"HERALD_PING_INTERVAL", "default: 30s", "default: 7d", "json (text with --dev)", "(else AWS_REGION)", "hostname-pid"} {
+	for _, want := range []string{"HERALD_PING_INTERVAL", "default: 30s", "default: 90d", "json (text with --dev)", "(else AWS_REGION)", "hostname-pid"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("help lacks %q", want)
 		}

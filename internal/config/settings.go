@@ -78,7 +78,7 @@ func Settings() []Setting {
 			func(c *Config) *int { return &c.MaxConns }),
 		num("replay-limit", "10000", 1, "most events replayed on one reconnect; beyond it the client is told to refetch",
 			func(c *Config) *int { return &c.ReplayLimit }),
-		dur("retention", "7d", 24*time.Hour, "how long notifications are kept (7d, 36h, …)",
+		dur("retention", "90d", 24*time.Hour, "how long notifications and their events are kept, then deleted (90d, 36h, …)",
 			func(c *Config) *time.Duration { return &c.Retention }),
 		dur("read-timeout", "30s", 100*time.Millisecond, "time a client has to send a whole request, headers and body; a body that never arrives is cut after it",
 			func(c *Config) *time.Duration { return &c.ReadTimeout }),
