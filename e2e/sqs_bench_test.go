@@ -25,7 +25,8 @@ import (
 	"github.com/herald-notify/herald/internal/testenv"
 )
 
-// Queue-to-browser figures against local-aws-sqs:
+// Queue-to-browser figures against fauxqs (whose long poll returns as soon
+// as a message is available, as AWS's does; figures in docs/queue.md):
 //
 //	go test -run '^$' -bench SQS -benchtime 2000x ./e2e/
 //

@@ -1,26 +1,25 @@
-// Starts local-aws-sqs on loopback for Herald's queue tests.
+// Starts fauxqs (an SQS, SNS and S3 emulator) on loopback for Herald's
+// queue tests.
 //
 //   node server.mjs [port]        (port 0 or absent: a free port)
 //
 // Prints one line, "listening http://127.0.0.1:PORT", once the server
 // accepts connections, and exits when its standard input closes, so that a
-// test process that dies never leaves the server behind.
-import { createSqsServer } from "local-aws-sqs";
+// test process that dies never leaves the server behind. It listens on
+// 127.0.0.1 only (fauxqs' own startFauxqs binds every interface), keeps
+// everything in memory, and logs nothing.
+import { buildApp } from "fauxqs";
 
 const port = Number(process.argv[2] ?? 0);
-const server = await createSqsServer({
-  port,
-  hostname: "127.0.0.1",
-  emulateQueueCreationLifecycle: false,
-});
-if (!server.listening) {
-  await new Promise((resolve) => server.once("listening", resolve));
-}
-console.log(`listening http://127.0.0.1:${server.address().port}`);
+const app = buildApp({ logger: false });
+const address = await app.listen({ port, host: "127.0.0.1" });
+console.log(`listening ${address}`);
 
 const stop = () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
+  app.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.stdin.on("end", stop);
 process.stdin.on("close", stop);

@@ -107,7 +107,7 @@ func (c *Consumer) handle(ctx context.Context, m *types.Message) outcome {
 	if c.undeleted.contains(id) {
 		return outcomeDuplicate
 	}
-	pubs, err := decodeBody(aws.ToString(m.Body), id)
+	pubs, err := decodeMessage(aws.ToString(m.Body), id)
 	repeats := 0
 	if err == nil {
 		for _, p := range pubs {

@@ -178,7 +178,7 @@ func (c *Consumer) poll(ctx, work context.Context) {
 				types.MessageSystemAttributeNameApproximateReceiveCount,
 			},
 			// The legacy field too: some SQS-compatible servers
-			// (local-aws-sqs 2.0) read only this one.
+			// (local-aws-sqs 2.0, say) read only this one.
 			AttributeNames: []types.QueueAttributeName{ //nolint:staticcheck // see above
 				types.QueueAttributeName(types.MessageSystemAttributeNameSentTimestamp),
 				types.QueueAttributeName(types.MessageSystemAttributeNameApproximateReceiveCount),

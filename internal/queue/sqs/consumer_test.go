@@ -206,8 +206,8 @@ func TestVisibilityIsExtendedWhileProcessing(t *testing.T) {
 		}
 	}}
 	e.run(t, e.options(t, func(o *queue.Options) {
-		// 3 s: local-aws-sqs holds received messages until its long poll
-		// ends (up to WaitTime), which eats into their visibility.
+		// 3 s: without extension, each message would be received again
+		// twice while it is processed.
 		o.DLQURL, o.Publisher, o.Visibility, o.Pollers = dlq, pubs, 3*time.Second, 3
 	}))
 	waitFor(t, "three processed messages", func() bool { return e.metrics.count("processed") >= 3 })

@@ -20,11 +20,12 @@ const idempotencyPrefix = "sqs:"
 // POST /api/publish/notifications) or a JSON array of 1 to MaxBatchElements
 // of them. Decoding is as strict as the HTTP API's: no unknown field,
 // nothing after the value. Every publication is validated; a publication
-// without an idempotencyKey gets one derived from messageID ("sqs:ID" for
-// the object form, "sqs:ID:INDEX" for an element of the array form), so
-// that a redelivered message is stored once. An error is a *notify.Error of
-// code notify.CodeInvalid naming what is wrong.
-func decodeBody(body, messageID string) ([]*notify.Publication, error) {
+// without an idempotencyKey gets key, derived from the message's id by
+// decodeMessage ("sqs:ID"), in the object form, and key+":INDEX" as an
+// element of the array form, so that a redelivered message is stored once.
+// An error is a *notify.Error of code notify.CodeInvalid naming what is
+// wrong.
+func decodeBody(body, key string) ([]*notify.Publication, error) {
 	trimmed := bytes.TrimLeft([]byte(body), " \t\r\n")
 	if len(trimmed) == 0 {
 		return nil, notify.Errorf(notify.CodeInvalid, "body: must be a JSON object or array")
@@ -52,7 +53,7 @@ func decodeBody(body, messageID string) ([]*notify.Publication, error) {
 			return nil, notify.Errorf(notify.CodeInvalid, "body[%d]: must be a JSON object", i)
 		}
 		if p.IdempotencyKey == "" {
-			p.IdempotencyKey = idempotencyPrefix + messageID
+			p.IdempotencyKey = key
 			if trimmed[0] == '[' {
 				p.IdempotencyKey += ":" + strconv.Itoa(i)
 			}

@@ -9,7 +9,7 @@ import (
 
 func TestDecodeBodyDerivesIdempotencyKeys(t *testing.T) {
 	t.Parallel()
-	pubs, err := decodeBody(`{"userId":"u1","type":"t","title":"hi"}`, "m1")
+	pubs, err := decodeMessage(`{"userId":"u1","type":"t","title":"hi"}`, "m1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,7 +17,7 @@ func TestDecodeBodyDerivesIdempotencyKeys(t *testing.T) {
 		t.Fatalf("object form: %+v", pubs)
 	}
 
-	pubs, err = decodeBody(` [{"userId":"u1","type":"t","title":"a"},
+	pubs, err = decodeMessage(` [{"userId":"u1","type":"t","title":"a"},
 		{"userIds":["u2"],"type":"t","title":"b","idempotencyKey":"own"}]`, "m2")
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestDecodeBodyRefusesWhatCannotBePublished(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := decodeBody(tc.body, "m")
+			_, err := decodeMessage(tc.body, "m")
 			if notify.ErrorCode(err) != notify.CodeInvalid {
 				t.Fatalf("err = %v, want CodeInvalid", err)
 			}
