@@ -38,9 +38,22 @@ func (g *IDGen) New(now time.Time) string {
 	}
 	ms, hi, lo := g.lastMs, g.hi, g.lo
 	g.mu.Unlock()
+	return encodeID(ms, hi, lo)
+}
 
-	// 128 bits: ms(48) hi(16) lo(64), written as 26 base32 digits (130 bits,
-	// the top two always zero).
+// IDAt returns an id for a notification created at t, which may lie in the
+// past (an import): its time part is t's, so that it sorts among ids made
+// at that time, and its 80 random bits make a collision as unlikely as
+// between any two ids. Unlike IDGen.New, successive calls are not ordered.
+func IDAt(t time.Time) string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return encodeID(uint64(max(t.UnixMilli(), 0)), binary.BigEndian.Uint16(b[:2]), binary.BigEndian.Uint64(b[2:]))
+}
+
+// encodeID writes 128 bits, ms(48) hi(16) lo(64), as 26 base32 digits
+// (130 bits, the top two always zero).
+func encodeID(ms uint64, hi uint16, lo uint64) string {
 	var out [26]byte
 	for i := 25; i >= 0; i-- {
 		out[i] = crockford[lo&31]

@@ -84,6 +84,27 @@ type Store interface {
 	// been pruned, or pos lies beyond the head of either stream.
 	ReadEvents(ctx context.Context, userID string, pos Position, limit int) ([]Event, error)
 
+	// Import stores, in one transaction, each notification of in whose
+	// ImportID was never imported into this database, with its CreatedAt
+	// and ReadAt, and remembers the ImportID for good (EraseUser forgets
+	// the user's). Each stored notification gets a notification event
+	// (the notification as clients see it, ReadAt included; the store's
+	// clock as its CreatedAt) at the next position of its user's stream;
+	// the events are returned in stream order, Counted. Notifications
+	// whose ImportID was imported before are skipped and counted. in's
+	// ImportIDs must be distinct and its recipients users, not the
+	// broadcast stream.
+	Import(ctx context.Context, in ImportInput) (ImportOutput, error)
+
+	// EraseUser deletes everything stored about userID: the user's
+	// notifications, broadcast read and delete state, events, tickets and
+	// import ids. The user's stream row stays, advanced one position past
+	// its last event and pruned up to there, with no unread count: every
+	// position issued before the erase is then too old for ReadEvents
+	// (ErrCursorGone), and no later event reuses one. Erasing a user with
+	// nothing stored changes nothing.
+	EraseUser(ctx context.Context, userID string) error
+
 	// CreateTicket stores a one-time stream ticket (by its hash). It first
 	// deletes t.UserID's tickets expired at now; then, when max > 0 and the
 	// user still holds max tickets, it stores nothing and returns

@@ -34,6 +34,8 @@ func Run(t *testing.T, open Opener) {
 		{"Tickets", ticketTests},
 		{"Lifecycle", lifecycleTests},
 		{"Unread", unreadTests},
+		{"Import", importTests},
+		{"Erase", eraseTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
