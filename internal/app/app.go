@@ -119,7 +119,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err := a.Bus.Subscribe(a.Hub.Dispatch); err != nil {
 		return nil, fmt.Errorf("subscribe to bus: %w", err)
 	}
-	a.Service = notify.NewService(a.Store, a.Bus, log).Observe(m)
+	a.Service = notify.NewService(a.Store, a.Bus, log).Observe(m).Retain(cfg.Retention)
 	if err := a.openQueue(ctx, m); err != nil {
 		return nil, err
 	}

@@ -70,6 +70,8 @@ type errorBody struct {
 type errorDetail struct {
 	Code    notify.Code `json:"code"`
 	Message string      `json:"message"`
+	// Lines lists the bad lines of an import body (notify.ImportError).
+	Lines []notify.LineError `json:"lines,omitempty"`
 }
 
 // writeError answers r with the status and JSON body for err:
@@ -95,7 +97,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
 	}
-	s.writeJSON(w, r, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+	detail := errorDetail{Code: code, Message: msg}
+	var bad *notify.ImportError
+	if status == http.StatusBadRequest && errors.As(err, &bad) {
+		detail.Lines = bad.Lines
+	}
+	s.writeJSON(w, r, status, errorBody{Error: detail})
 }
 
 // retryError is an error with the Retry-After its client should honour.

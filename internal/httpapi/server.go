@@ -193,6 +193,8 @@ func (s *Server) routes(metrics http.Handler) {
 	m.HandleFunc("POST /api/publish/notifications", s.publisher(s.handlePublish))
 	m.HandleFunc("POST /api/publish/events", s.publisher(s.handleEvent))
 	m.HandleFunc("GET /api/admin/stats", s.publisher(s.handleStats))
+	m.HandleFunc("POST /api/admin/import", s.publisher(s.handleImport))
+	m.HandleFunc("DELETE /api/admin/users/{id}", s.publisher(s.handleEraseUser))
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
 	m.HandleFunc("GET /readyz", s.handleReady)

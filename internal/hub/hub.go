@@ -172,9 +172,15 @@ func (h *Hub) Unregister(c *Conn) {
 
 // Dispatch fans events out to the local connections of their recipients
 // (every connection for a broadcast). It is the bus sink: it never blocks.
+// A notify.EventEndStreams control event is not written: it ends its
+// user's connections (EndUser).
 func (h *Hub) Dispatch(evs []notify.Event) {
 	for i := range evs {
 		e := &evs[i]
+		if e.Name == notify.EventEndStreams {
+			h.endStreams(e)
+			continue
+		}
 		f := &Frame{Event: *e, Body: sse.AppendEvent(nil, e.Name, e.Data)}
 		if e.Broadcast() {
 			for j := range h.shards {

@@ -23,7 +23,7 @@ var (
 	rejectReasons = []string{"user_limit", "global_limit", "draining"}
 	evictReasons  = []string{
 		string(hub.ReasonSlow), string(hub.ReasonShutdown), string(hub.ReasonExpired),
-		string(hub.ReasonGap), string(hub.ReasonError),
+		string(hub.ReasonGap), string(hub.ReasonError), string(hub.ReasonErased), string(hub.ReasonImported),
 	}
 	publishKinds  = []string{"notification", "event"}
 	errorKinds    = []string{"store", "bus", "queue", "internal"}
@@ -110,7 +110,7 @@ func New(reg prometheus.Registerer, instance string) *Metrics {
 		}, []string{"reason"})), rejectReasons...),
 		evicted: newLabeledCounter(register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_evictions_total",
-			Help: "SSE connections ended by the server, by reason: slow_consumer, shutdown, token_expired, gap, error.",
+			Help: "SSE connections ended by the server, by reason: slow_consumer, shutdown, token_expired, gap, error, erased, imported.",
 		}, []string{"reason"})), evictReasons...),
 		delivered: register(r, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "herald_events_delivered_total",

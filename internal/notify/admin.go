@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -22,6 +23,36 @@ const (
 // EndStreamsData is the data of an EventEndStreams event.
 type EndStreamsData struct {
 	Reason string `json:"reason"`
+}
+
+// MaxConcurrentImports bounds the import requests a Service reads and
+// stores at once (each holds up to MaxImportBytes); more wait their turn.
+const MaxConcurrentImports = 2
+
+// Retain tells s how long the store keeps notifications (HERALD_RETENTION),
+// so that ImportLines refuses those that would be deleted at once; call it
+// before use. Without it, any past createdAt is accepted.
+func (s *Service) Retain(d time.Duration) *Service {
+	s.retention = d
+	return s
+}
+
+// ImportLines reads an import body (JSON Lines, see ReadImport) and imports
+// it (Import): every line is checked before anything is stored. At most
+// MaxConcurrentImports run at once; the others wait, within ctx, before
+// reading their body.
+func (s *Service) ImportLines(ctx context.Context, body io.Reader) (ImportResult, error) {
+	select {
+	case s.imports <- struct{}{}:
+	case <-ctx.Done():
+		return ImportResult{}, ctx.Err()
+	}
+	defer func() { <-s.imports }()
+	ns, err := ReadImport(body, s.now(), s.retention)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return s.Import(ctx, ns)
 }
 
 // Import stores notifications brought from elsewhere with their own

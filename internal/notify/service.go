@@ -21,6 +21,9 @@ type Service struct {
 
 	busWarned atomic.Int64 // unix ns of the last bus failure logged
 	now       func() time.Time
+
+	retention time.Duration // see Retain
+	imports   chan struct{} // a token per import request in progress
 }
 
 // Observer receives the Service's measurements (internal/metrics implements
@@ -43,7 +46,8 @@ func (nopObserver) Error(string)                 {}
 
 // NewService returns a Service over store and bus.
 func NewService(store Store, bus Bus, log *slog.Logger) *Service {
-	return &Service{store: store, bus: bus, log: log, obs: nopObserver{}, now: time.Now}
+	return &Service{store: store, bus: bus, log: log, obs: nopObserver{}, now: time.Now,
+		imports: make(chan struct{}, MaxConcurrentImports)}
 }
 
 // Observe sets the observer of s's measurements; call it before use.
