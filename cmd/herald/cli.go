@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -27,12 +29,15 @@ const (
 // directly. An Env is not modified once built; commands may share it with
 // goroutines they start.
 type Env struct {
+	Stdin  io.Reader           // input of commands that read "-" (import)
 	Stdout io.Writer           // command output: tokens, responses
 	Stderr io.Writer           // diagnostics and logs
 	Getenv func(string) string // the process environment
 	Rand   io.Reader           // source of secrets: crypto/rand.Reader
 	Now    func() time.Time
 	HTTP   *http.Client // for commands that call a server (send)
+	// Open opens a file named on the command line (os.Open).
+	Open func(name string) (fs.File, error)
 }
 
 // Logger returns the logger of cfg: JSON or text on Stderr at cfg's level,
@@ -49,14 +54,16 @@ func (e *Env) Logger(cfg *config.Config) *slog.Logger {
 // run is the whole program but for the process: it parses args (without
 // the program name), runs the command and returns the exit code. Errors are
 // reported on stderr in one line.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	env := &Env{
+		Stdin:  stdin,
 		Stdout: stdout,
 		Stderr: stderr,
 		Getenv: getenv,
 		Rand:   rand.Reader,
 		Now:    time.Now,
 		HTTP:   &http.Client{Timeout: 30 * time.Second},
+		Open:   func(name string) (fs.File, error) { return os.Open(name) }, //nolint:gosec // G304: the user names the file
 	}
 	return env.run(ctx, args)
 }
@@ -145,6 +152,9 @@ func commands() []command {
 		{name: "send", args: "--user ID|--users A,B|--broadcast --title T [--message M] [--type T] [--data JSON] [--link L] [--url URL]", run: cmdSend,
 			flags:   func(fs *flag.FlagSet) { sendFlags(fs, func(string) string { return "" }) },
 			summary: "publish a notification through a running server's publish API, with HERALD_PUBLISHER_KEY"},
+		{name: "import", args: "FILE|- [--url URL] [--check]", run: cmdImport,
+			flags:   func(fs *flag.FlagSet) { importFlags(fs, func(string) string { return "" }) },
+			summary: "import existing notifications (JSON Lines, SPEC 6) through a running server's import API, with HERALD_PUBLISHER_KEY"},
 		{name: "bench", args: "idle|latency|sweep|broadcast|publish [--url URL] [--conns N] [--rate R] [--duration D] [--json] …", run: cmdBench,
 			flags:   func(fs *flag.FlagSet) { benchFlags(fs, func(string) string { return "" }) },
 			summary: "load-test a running server: idle stream memory, publish-to-receive latency, publish throughput"},
@@ -198,6 +208,22 @@ func (e *Env) loadConfig(name string, args []string, fs *flag.FlagSet) (*config.
 		return nil, usagef("unexpected argument %q (see herald help %s)", rest[0], name)
 	}
 	return cfg, nil
+}
+
+// loadConfigArg is loadConfig for a command that takes one positional
+// argument (a file), before its flags or after them; it returns "" when
+// there is none.
+func (e *Env) loadConfigArg(name string, args []string, fs *flag.FlagSet) (*config.Config, string, error) {
+	arg := ""
+	switch n := len(args); {
+	case n == 0:
+	case args[0] == "-" || !strings.HasPrefix(args[0], "-"):
+		arg, args = args[0], args[1:]
+	case args[n-1] == "-" || !strings.HasPrefix(args[n-1], "-"):
+		arg, args = args[n-1], args[:n-1]
+	}
+	cfg, err := e.loadConfig(name, args, fs)
+	return cfg, arg, err
 }
 
 // oneLine keeps an error message on one line whatever it wraps.

@@ -1,5 +1,5 @@
 // Command herald is the Herald notification server and its tools: serve,
-// worker, migrate, token, send and version. Run `herald help`.
+// worker, migrate, token, send, import, bench and version. Run `herald help`.
 package main
 
 import (
@@ -17,7 +17,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -96,15 +96,17 @@ func (l *ImportLine) Validate(now time.Time, retention time.Duration) (ImportedN
 		return ImportedNotification{}, Errorf(CodeInvalid, "userId: an import line is for exactly one userId (no userIds or broadcast)")
 	case l.UserID == "":
 		return ImportedNotification{}, Errorf(CodeInvalid, "userId: required")
+	}
+	if err := l.Publication.Validate(); err != nil {
+		return ImportedNotification{}, err
+	}
+	switch {
 	case l.IdempotencyKey != "":
 		return ImportedNotification{}, Errorf(CodeInvalid, "idempotencyKey: not used by import: importId is the key")
 	case l.ImportID == "":
 		return ImportedNotification{}, Errorf(CodeInvalid, "importId: required")
 	case !validKey(l.ImportID):
 		return ImportedNotification{}, Errorf(CodeInvalid, "importId: must be at most %d bytes without control characters", MaxKeyBytes)
-	}
-	if err := l.Publication.Validate(); err != nil {
-		return ImportedNotification{}, err
 	}
 	created, err := importTime("createdAt", l.CreatedAt, now)
 	if err != nil {
