@@ -48,6 +48,9 @@ func TestOnPostgres(t *testing.T) {
 		{"Isolation", TestNotificationReachesEveryStreamOfItsUserOnly},
 		{"InboxSync", TestInboxChangesAreSyncedToOtherStreams},
 		{"Tickets", TestTicketOpensOneStreamOnce},
+		{"Import", TestImportIsReplayedNotDeliveredLive},
+		{"Import100k", TestImport100kRows},
+		{"Erase", TestEraseUserEndsStreamsAndResets},
 	} {
 		t.Run(tc.name, tc.fn)
 	}

@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/herald-notify/herald/internal/notify"
@@ -37,16 +40,9 @@ func (s *Store) Import(ctx context.Context, in notify.ImportInput) (notify.Impor
 	err = s.w.do(ctx, func(tx *wtx) error {
 		out = notify.ImportOutput{}
 		now := s.now().UTC().Truncate(time.Microsecond)
-		fresh := make([]int, 0, len(ns))
-		for i, n := range ns {
-			k, err := tx.exec(`INSERT INTO imports(import_id, user_id, imported_at) VALUES (?, ?, ?)
-				ON CONFLICT(import_id) DO NOTHING`, n.ImportID, n.UserID, micros(now))
-			if err != nil {
-				return fmt.Errorf("claim import id: %w", err)
-			}
-			if k == 1 {
-				fresh = append(fresh, i)
-			}
+		fresh, err := claimImports(tx, ns, now)
+		if err != nil {
+			return err
 		}
 		out.Skipped = len(ns) - len(fresh)
 		if len(fresh) == 0 {
@@ -68,6 +64,59 @@ func (s *Store) Import(ctx context.Context, in notify.ImportInput) (notify.Impor
 	return out, nil
 }
 
+// claimImports inserts the import ids of ns, in key order (B-tree
+// friendly), skipping those already stored, and returns the indexes in ns
+// of the new ones, in ns's order.
+func claimImports(tx *wtx, ns []notify.ImportedNotification, now time.Time) ([]int, error) {
+	order := make([]int, len(ns))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ns[a].ImportID, ns[b].ImportID) })
+	claimed := make(map[string]bool, len(ns))
+	var q [chunkSizes]string
+	for len(order) > 0 {
+		rows := chunkRows(len(order))
+		if q[rows.index] == "" {
+			q[rows.index] = multiRowSQL(`INSERT INTO imports(import_id, user_id, imported_at) VALUES `, 3, rows.n) +
+				` ON CONFLICT(import_id) DO NOTHING RETURNING import_id`
+		}
+		args := make([]any, 0, 3*rows.n)
+		for _, i := range order[:rows.n] {
+			args = append(args, ns[i].ImportID, ns[i].UserID, micros(now))
+		}
+		if err := queryStrings(tx, q[rows.index], args, func(id string) { claimed[id] = true }); err != nil {
+			return nil, fmt.Errorf("claim import ids: %w", err)
+		}
+		order = order[rows.n:]
+	}
+	fresh := make([]int, 0, len(claimed))
+	for i, n := range ns {
+		if claimed[n.ImportID] {
+			fresh = append(fresh, i)
+		}
+	}
+	return fresh, nil
+}
+
+// queryStrings runs a query returning one text column and calls fn for
+// each row.
+func queryStrings(tx *wtx, query string, args []any, fn func(string)) error {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		fn(v)
+	}
+	return errors.Join(rows.Err(), rows.Close())
+}
+
 // importEventData checks in and returns the data of each one's
 // notification event: the notification as clients see it, read state
 // included.
@@ -86,10 +135,13 @@ func importEventData(in notify.ImportInput) ([][]byte, error) {
 	return datas, nil
 }
 
-// insertImported inserts the notifications ns[i] for i in fresh.
+// insertImported inserts the notifications ns[i] for i in fresh, in id
+// order (B-tree friendly).
 func insertImported(tx *wtx, ns []notify.ImportedNotification, fresh []int) error {
+	byID := slices.Clone(fresh)
+	slices.SortFunc(byID, func(a, b int) int { return strings.Compare(ns[a].ID, ns[b].ID) })
 	args := make([]any, 0, len(fresh)*importNotificationCols)
-	for _, i := range fresh {
+	for _, i := range byID {
 		n := ns[i]
 		var data, key, read any
 		if n.Data != nil {
@@ -142,7 +194,6 @@ func appendImported(tx *wtx, ns []notify.ImportedNotification, fresh []int, data
 		h.seq, h.share = last-h.n, share-h.unread // the head before the import
 	}
 	evs := make([]notify.Event, 0, len(fresh))
-	args := make([]any, 0, len(fresh)*eventCols)
 	for _, i := range fresh {
 		n := ns[i]
 		h := heads[n.UserID]
@@ -154,7 +205,13 @@ func appendImported(tx *wtx, ns []notify.ImportedNotification, fresh []int, data
 			UserID: n.UserID, Seq: h.seq, Name: notify.EventNotification, Data: json.RawMessage(datas[i]),
 			CreatedAt: now, Unread: h.share, Counted: true,
 		})
-		args = append(args, n.UserID, h.seq, notify.EventNotification, datas[i], micros(now))
+	}
+	// Inserted by stream and position (the primary key's order).
+	sorted := slices.Clone(evs)
+	slices.SortStableFunc(sorted, func(a, b notify.Event) int { return strings.Compare(a.UserID, b.UserID) })
+	args := make([]any, 0, len(fresh)*eventCols)
+	for _, e := range sorted {
+		args = append(args, e.UserID, e.Seq, e.Name, []byte(e.Data), micros(now))
 	}
 	var q [chunkSizes]string
 	if err := execRows(tx, &q, importEventsHead, eventCols, args); err != nil {

@@ -50,24 +50,31 @@ func multiRowSQL(head string, cols, rows int) string {
 	return b.String()
 }
 
+// chunk is one multi-row statement's size: n rows, the index-th of the
+// cached sizes.
+type chunk struct{ index, n int }
+
+// chunkRows returns the largest cached chunk size not above rows (> 0).
+func chunkRows(rows int) chunk {
+	for i := range chunkSizes {
+		if n := maxChunkRows >> (2 * i); n <= rows {
+			return chunk{i, n}
+		}
+	}
+	return chunk{chunkSizes - 1, 1}
+}
+
 // execRows runs head … VALUES over args (cols values per row) in chunks.
 func execRows(tx *wtx, queries *[chunkSizes]string, head string, cols int, args []any) error {
 	for len(args) > 0 {
-		rows := len(args) / cols
-		for i := range chunkSizes {
-			n := maxChunkRows >> (2 * i)
-			if n > rows {
-				continue
-			}
-			if queries[i] == "" {
-				queries[i] = multiRowSQL(head, cols, n)
-			}
-			if _, err := tx.exec(queries[i], args[:n*cols]...); err != nil {
-				return err
-			}
-			args = args[n*cols:]
-			break
+		c := chunkRows(len(args) / cols)
+		if queries[c.index] == "" {
+			queries[c.index] = multiRowSQL(head, cols, c.n)
 		}
+		if _, err := tx.exec(queries[c.index], args[:c.n*cols]...); err != nil {
+			return err
+		}
+		args = args[c.n*cols:]
 	}
 	return nil
 }
