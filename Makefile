@@ -3,12 +3,12 @@
 #   make test   runs every test: the JS client's checks, then Go's with -race
 GO ?= go
 
-.PHONY: run test build vet lint fuzz bench ci
+.PHONY: run test build vet lint fuzz bench ci helm
 
 run:
 	$(GO) run ./cmd/herald serve --dev
 
-test:
+test: helm
 	scripts/test-js.sh
 	$(GO) test -race -timeout 20m ./...
 
@@ -29,6 +29,18 @@ lint: $(GOLANGCI_LINT)
 
 $(GOLANGCI_LINT):
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+# helm, for the chart's tests (e2e/helm_test.go: helm lint and helm
+# template of deploy/helm/herald), built from the Go module proxy at a
+# pinned version into bin/helm-VERSION/ when missing; bin/helm points to it.
+HELM_VERSION ?= v3.22.0
+HELM := $(CURDIR)/bin/helm-$(HELM_VERSION)/helm
+
+helm: $(HELM)
+	ln -sfn helm-$(HELM_VERSION)/helm $(CURDIR)/bin/helm
+
+$(HELM):
+	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 # A short fuzzing pass over the SSE encoder and decoder.
 fuzz:
