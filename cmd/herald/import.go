@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/herald-notify/herald/internal/notify"
@@ -20,6 +21,11 @@ import (
 // is not the batch's fault (the network, a 5xx, 429, 503); re-sending is
 // safe because import ids make it idempotent.
 const importRetries = 5
+
+// importSenders is how many requests are in flight at once, so that the
+// server reads one while it stores the other (it runs
+// notify.MaxConcurrentImports at once), and this command reads on.
+const importSenders = notify.MaxConcurrentImports
 
 type importOptions struct {
 	url   string
@@ -100,15 +106,17 @@ func openImport(e *Env, name string) (io.ReadCloser, int64, string, error) {
 	return f, size, name, nil
 }
 
-// importer sends one file.
+// importer sends one file: run reads and checks it on the calling
+// goroutine and hands batches to importSenders goroutines.
 type importer struct {
 	e        *Env
 	url, key string
 	label    string
 	check    bool
-	progress *progress
 	start    time.Time
 
+	mu                            sync.Mutex // guards what follows, and writes to Stderr
+	progress                      *progress
 	lines, imported, skipped, bad int
 }
 
@@ -120,21 +128,52 @@ type pending struct {
 	bytes   int
 }
 
-func (p *pending) reset() {
-	p.lines, p.numbers, p.ids, p.bytes = p.lines[:0], p.numbers[:0], make(map[string]int), 0
+func newPending() *pending { return &pending{ids: make(map[string]int)} }
+
+// run reads the file, checks each line and sends the good ones in batches,
+// importSenders at a time. The first failure to send stops the run.
+func (imp *importer) run(ctx context.Context, in io.Reader) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan *pending)
+	var wg sync.WaitGroup
+	for range importSenders {
+		wg.Go(func() {
+			for b := range batches {
+				if err := imp.send(ctx, b); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	err := imp.read(ctx, in, batches)
+	close(batches)
+	wg.Wait()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause // a send failed: read stopped because of it
+	}
+	return err
 }
 
-// run reads the file, checks each line and sends the good ones in batches.
-func (imp *importer) run(ctx context.Context, in io.Reader) error {
+// read checks each line of in and hands full batches, then the last one,
+// to batches.
+func (imp *importer) read(ctx context.Context, in io.Reader, batches chan<- *pending) error {
 	lr := notify.NewLineReader(in, notify.MaxImportLineBytes)
-	batch := &pending{}
-	batch.reset()
+	batch := newPending()
+	hand := func() error {
+		select {
+		case batches <- batch:
+			batch = newPending()
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 	for {
 		n, line, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		imp.progress.readBytes(lr.Bytes())
 		switch {
 		case errors.Is(err, notify.ErrLineTooLong):
 			imp.report(n, "line", fmt.Sprintf("longer than %d bytes", notify.MaxImportLineBytes))
@@ -144,8 +183,11 @@ func (imp *importer) run(ctx context.Context, in io.Reader) error {
 		case len(bytes.TrimSpace(line)) == 0:
 			continue
 		}
+		imp.mu.Lock()
 		imp.lines++
+		imp.progress.readBytes(lr.Bytes())
 		imp.progress.count(imp.lines, imp.imported, imp.skipped, imp.bad)
+		imp.mu.Unlock()
 		parsed, err := notify.ParseImportLine(line, imp.e.Now(), 0)
 		if err != nil {
 			imp.reportErr(n, err)
@@ -156,17 +198,19 @@ func (imp *importer) run(ctx context.Context, in io.Reader) error {
 			continue
 		}
 		if len(batch.lines) == notify.MaxImportLines || batch.bytes+len(line)+1 > notify.MaxImportBytes {
-			if err := imp.send(ctx, batch); err != nil {
+			if err := hand(); err != nil {
 				return err
 			}
-			batch.reset()
 		}
 		batch.lines = append(batch.lines, bytes.Clone(line))
 		batch.numbers = append(batch.numbers, n)
 		batch.ids[parsed.ImportID] = n
 		batch.bytes += len(line) + 1
 	}
-	return imp.send(ctx, batch)
+	if len(batch.lines) == 0 {
+		return nil
+	}
+	return hand()
 }
 
 // send imports a batch. Lines the server refuses (it names them) are
@@ -183,9 +227,11 @@ func (imp *importer) send(ctx context.Context, batch *pending) error {
 			return err
 		}
 		if bad == nil {
+			imp.mu.Lock()
 			imp.imported += res.Imported
 			imp.skipped += res.Skipped
 			imp.progress.count(imp.lines, imp.imported, imp.skipped, imp.bad)
+			imp.mu.Unlock()
 			return nil
 		}
 		if len(bad.Lines) == 0 || refusals == 2 {
@@ -315,6 +361,8 @@ func (imp *importer) reportErr(line int, err error) {
 
 // report prints one bad line as FILE:LINE: field: message.
 func (imp *importer) report(line int, field, msg string) {
+	imp.mu.Lock()
+	defer imp.mu.Unlock()
 	imp.bad++
 	imp.progress.clear()
 	imp.e.warnf("%s:%d: %s: %s\n", imp.label, line, field, msg)
