@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -135,11 +136,13 @@ func importEventData(in notify.ImportInput) ([][]byte, error) {
 	return datas, nil
 }
 
-// insertImported inserts the notifications ns[i] for i in fresh, in id
-// order (B-tree friendly).
+// insertImported inserts the notifications ns[i] for i in fresh, in the
+// table's key order, (user, id): B-tree friendly.
 func insertImported(tx *wtx, ns []notify.ImportedNotification, fresh []int) error {
 	byID := slices.Clone(fresh)
-	slices.SortFunc(byID, func(a, b int) int { return strings.Compare(ns[a].ID, ns[b].ID) })
+	slices.SortFunc(byID, func(a, b int) int {
+		return cmp.Or(strings.Compare(ns[a].UserID, ns[b].UserID), strings.Compare(ns[a].ID, ns[b].ID))
+	})
 	args := make([]any, 0, len(fresh)*importNotificationCols)
 	for _, i := range byID {
 		n := ns[i]
