@@ -92,7 +92,7 @@ func importLine(id string) string {
 	return fmt.Sprintf(`{"userId":"u1","type":"comment","title":"t","importId":%q,"createdAt":"2026-01-01T10:00:00Z"}`, id)
 }
 
-func writeFile(t *testing.T, lines []string) string {
+func writeLines(t *testing.T, lines []string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "notifications.jsonl")
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
@@ -115,7 +115,7 @@ func TestImportSendsBatchesAndReportsEveryBadLine(t *testing.T) {
 	lines[8] = ""                                                            // line 9: blank, fine
 	lines[notify.MaxImportLines+2] = importLine("refused")                   // refused by the server
 	lines = append(lines, `{"userId":"u1","type":"comment","title":"t","importId":"y","createdAt":"yesterday"}`)
-	path := writeFile(t, lines)
+	path := writeLines(t, lines)
 	env := map[string]string{"HERALD_PUBLISHER_KEY": testPublisherKey}
 
 	r := herald(t, env, "import", "--url", srv.URL, path)
@@ -163,7 +163,7 @@ func TestImportRetriesWhatIsNotTheFilesFault(t *testing.T) {
 	t.Parallel()
 	srv := newImportServer(t)
 	srv.failures = 2
-	path := writeFile(t, []string{importLine("a"), importLine("b")})
+	path := writeLines(t, []string{importLine("a"), importLine("b")})
 	r := herald(t, map[string]string{"HERALD_PUBLISHER_KEY": testPublisherKey}, "import", path, "--url", srv.URL)
 	if r.code != exitOK || len(srv.imported) != 2 || len(srv.requests) != 1 {
 		t.Fatalf("exit %d, %d imported in %d requests; stderr %s", r.code, len(srv.imported), len(srv.requests), r.stderr)
@@ -179,7 +179,7 @@ func TestImportUsage(t *testing.T) {
 	herald(t, env, "import", filepath.Join(t.TempDir(), "missing.jsonl")).wantOneLineError(t, exitRuntime, "no such file")
 
 	// --check needs no server and no key.
-	path := writeFile(t, []string{importLine("a"), `{"userId":"u1"}`})
+	path := writeLines(t, []string{importLine("a"), `{"userId":"u1"}`})
 	r := herald(t, map[string]string{}, "import", "--check", path)
 	if r.code != exitRuntime || !strings.Contains(r.stderr, path+":2: type: required") ||
 		!strings.HasPrefix(r.stdout, "checked 1, skipped 0 (imported before), bad 1, of 2 lines") {
