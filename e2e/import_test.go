@@ -33,10 +33,10 @@ func writeImport(t *testing.T, n, users int) string {
 		if (i/users)%10 == 0 {
 			read = fmt.Sprintf(`,"readAt":%q`, created.Add(time.Minute).Format(time.RFC3339Nano))
 		}
-		fmt.Fprintf(w, `{"userId":"u%d","type":"comment","title":"Old comment %d","message":"from the old table","data":{"row":%d},"link":"/posts/%d","importId":"legacy-%d","createdAt":%q%s}`+"\n",
+		_, _ = fmt.Fprintf(w, `{"userId":"u%d","type":"comment","title":"Old comment %d","message":"from the old table","data":{"row":%d},"link":"/posts/%d","importId":"legacy-%d","createdAt":%q%s}`+"\n",
 			i%users, i, i, i, i, created.Format(time.RFC3339Nano), read)
 	}
-	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+	if err := errors.Join(w.Flush(), f.Close()); err != nil { // a failed write shows in Flush
 		t.Fatal(err)
 	}
 	return path

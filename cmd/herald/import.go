@@ -269,7 +269,8 @@ func (imp *importer) post(ctx context.Context, body []byte) (notify.ImportResult
 	for attempt := range importRetries + 1 {
 		if attempt > 0 {
 			wait := min(time.Second<<(attempt-1), 30*time.Second)
-			if ra, ok := last.(retryAfter); ok && ra.d > 0 {
+			var ra retryAfter
+			if errors.As(last, &ra) && ra.d > 0 {
 				wait = ra.d
 			}
 			t := time.NewTimer(wait)

@@ -91,7 +91,8 @@ func TestIDAtSortsByTime(t *testing.T) {
 	now := time.Now()
 	old, older := IDAt(now.Add(-time.Hour)), IDAt(now.Add(-2*time.Hour))
 	fresh := g.New(now)
-	if !(older < old && old < fresh) || len(old) != 26 || IDAt(now) == IDAt(now) {
+	same1, same2 := IDAt(now), IDAt(now)
+	if !(older < old && old < fresh) || len(old) != 26 || same1 == same2 {
 		t.Errorf("ids %s %s %s", older, old, fresh)
 	}
 }
