@@ -46,8 +46,8 @@ func writeSettingsHelp(b *strings.Builder) {
 		"a flag wins over the environment, which wins over the default. Prefer the\n" +
 		"environment for secrets: other users of the machine can read command lines.\n")
 	_ = config.WriteHelp(b) // a strings.Builder does not fail
-	b.WriteString("\nherald send also reads HERALD_URL (--url), the server to publish to;\n" +
-		"default " + defaultURL + ".\n")
+	b.WriteString("\nherald send, import and bench also read HERALD_URL (--url), the server to\n" +
+		"talk to; default " + defaultURL + ".\n")
 	b.WriteString("\nExit status: 0 success, 1 failure, 2 bad arguments or settings.\n")
 }
 
