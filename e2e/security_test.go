@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-notify/herald/internal/auth"
+	"github.com/herald-notify/herald/internal/notify"
 )
 
 func TestStreamRefusesBadCredentials(t *testing.T) {
@@ -138,7 +139,7 @@ func TestNewlinesCannotBreakOutOfSSEFields(t *testing.T) {
 		t.Fatalf("publish: %d %s", code, body)
 	}
 	ev := st.next()
-	for ev.Name == "unread-count" {
+	for ev.Name == notify.EventUnreadCount || ev.Name == notify.EventLive {
 		ev = st.next()
 	}
 	if ev.Name != "notification" {

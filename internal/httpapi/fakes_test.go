@@ -235,8 +235,8 @@ func (s *fakeStore) State(context.Context, string) (notify.StreamState, error) {
 	return notify.StreamState{}, errors.New("fake store: State not implemented")
 }
 
-func (s *fakeStore) ReadEvents(context.Context, string, notify.Position, int) ([]notify.Event, error) {
-	return nil, errors.New("fake store: ReadEvents not implemented")
+func (s *fakeStore) ReadEvents(context.Context, string, notify.Position, int) (notify.EventPage, error) {
+	return notify.EventPage{}, errors.New("fake store: ReadEvents not implemented")
 }
 
 func (s *fakeStore) CreateTicket(_ context.Context, t notify.Ticket, now time.Time, max int) error {

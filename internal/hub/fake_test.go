@@ -16,6 +16,7 @@ type fakeStore struct {
 	unread map[string]int
 	fail   error
 	states int // State calls
+	reads  int // ReadEvents calls
 }
 
 func newFakeStore() *fakeStore {
@@ -49,19 +50,15 @@ func (s *fakeStore) State(_ context.Context, userID string) (notify.StreamState,
 	}, nil
 }
 
-func (s *fakeStore) ReadEvents(_ context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error) {
+func (s *fakeStore) ReadEvents(_ context.Context, userID string, pos notify.Position, limit int) (notify.EventPage, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, b := s.events[userID], s.events[""]
 	if pos.User > int64(len(u)) || pos.Broadcast > int64(len(b)) {
-		return nil, notify.ErrCursorGone
+		return notify.EventPage{}, notify.ErrCursorGone
 	}
-	out := append([]notify.Event(nil), u[pos.User:]...)
-	out = append(out, b[pos.Broadcast:]...)
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	s.reads++
+	return notify.NewEventPage(pos, u[pos.User:], b[pos.Broadcast:], limit), nil
 }
 
 // stateCalls returns how many times State was called.

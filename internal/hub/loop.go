@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/herald-notify/herald/internal/sse"
@@ -41,22 +42,17 @@ func (st *stream) appendFrame(ctx context.Context, buf []byte, f *Frame) ([]byte
 }
 
 // repair appends every event after the stream's position, read from the
-// store. It fails when there are more than the replay limit: the stream
-// then ends and the client resumes (and is told to reset).
+// store a page at a time (see catchUp). It fails with errGap when more than
+// the replay limit remain: the stream then ends and the client resumes
+// (and is told to reset).
 func (st *stream) repair(ctx context.Context, buf []byte) ([]byte, error) {
-	m := st.s.hub.opts.Metrics
-	limit := st.s.opts.ReplayLimit
-	evs, err := st.s.store.ReadEvents(ctx, st.userID, st.pos, limit+1)
+	page, err := st.s.store.ReadEvents(ctx, st.userID, st.pos, replayPage)
 	if err != nil {
 		return buf, err
 	}
-	if len(evs) > limit {
-		return buf, errGap
+	if buf, err = st.catchUp(ctx, buf, page, nil, st.s.opts.ReplayLimit); err != nil {
+		return buf, err
 	}
-	for _, se := range evs {
-		buf = st.appendStored(buf, se)
-	}
-	m.Replayed(len(evs))
 	// Events read back carry no shares: take the store's current ones.
 	state, err := st.s.store.State(ctx, st.userID)
 	if err != nil {
@@ -105,7 +101,7 @@ func (st *stream) loop(ctx context.Context, conn *Conn, tokenExpiry time.Time) {
 				}
 			}
 			if err != nil {
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && !errors.Is(err, errWrite) {
 					st.s.hub.opts.Logger.Warn("stream repair failed; client will resume", "err", err)
 					m.Evicted(ReasonGap)
 				}
@@ -117,7 +113,7 @@ func (st *stream) loop(ctx context.Context, conn *Conn, tokenExpiry time.Time) {
 			buf = st.appendCountIfChanged(buf)
 		}
 		if len(buf) > 0 {
-			err := st.out.write(buf)
+			err := st.write(buf)
 			if err != nil {
 				putBuf(bp, buf)
 				return

@@ -71,13 +71,17 @@ func (s *connSink) close() { _ = s.conn.Close() }
 // buffers and the request), leaving a stream two small goroutines and its
 // queue. It returns the response head to write first, and a context that
 // ends when the client closes the connection (noticed by a goroutine that
-// blocks reading it). ok is false when the connection cannot be taken over;
-// then nothing has happened and the caller streams through w.
+// blocks reading it). A client sends nothing on a stream (SPEC 3), so any
+// byte from it ends the stream too: that read is of one byte, so a client
+// that keeps sending costs one system call, not one per byte, and an idle
+// stream holds no read buffer. ok is false when the connection cannot be
+// taken over; then nothing has happened and the caller streams through w.
 func hijack(w http.ResponseWriter, timeout time.Duration) (s *connSink, head []byte, gone context.Context, ok bool) {
-	conn, _, err := http.NewResponseController(w).Hijack()
+	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return nil, nil, nil, false
 	}
+	sent := brw.Reader.Buffered() > 0 // bytes after the request, read ahead by net/http
 	// The server's read and response deadlines (SPEC 6) bound the request,
 	// not the stream: clear whatever of them the connection still carries.
 	// Each write sets its own deadline.
@@ -90,16 +94,16 @@ func hijack(w http.ResponseWriter, timeout time.Duration) (s *connSink, head []b
 	head = append(hb.b, "\r\n"...)
 
 	ctx, cancel := context.WithCancel(context.Background())
+	if sent {
+		cancel()
+		return &connSink{conn: conn, timeout: timeout}, head, ctx, true
+	}
 	go func() {
-		// A client sends nothing on a stream; a read returns only when it
-		// closes the connection (or the stream closes it).
+		// Returns when the client closes the connection, the stream closes
+		// it, or the client sends a byte.
 		var b [1]byte
-		for {
-			if _, err := conn.Read(b[:]); err != nil {
-				cancel()
-				return
-			}
-		}
+		_, _ = conn.Read(b[:])
+		cancel()
 	}()
 	return &connSink{conn: conn, timeout: timeout}, head, ctx, true
 }

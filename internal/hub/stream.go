@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -20,7 +21,7 @@ import (
 type Store interface {
 	Epoch() string
 	State(ctx context.Context, userID string) (notify.StreamState, error)
-	ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error)
+	ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) (notify.EventPage, error)
 }
 
 // StreamOptions configure the streams. Zero values take the defaults noted.
@@ -66,16 +67,30 @@ func NewStreamer(h *Hub, store Store, opts StreamOptions) *Streamer {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// maxBatch bounds how many bytes one write gathers from the queue.
+// maxBatch bounds how many bytes one write gathers from the queue or the
+// store (one event more may take it past).
 const maxBatch = 64 << 10
+
+// replayPage is how many events a stream reads from the store at a time,
+// on resume and in gap repair: a connection holds one page of events and
+// one batch of bytes at a time, whatever the backlog and however slowly
+// its client reads (SPEC 3). The store reads at most this many events of
+// each of the two streams per page. An event is at most about 45 KB (a
+// notification with the longest title, message, link and data), so a page
+// is at most ~1.5 MB and usually a few tens of KB.
+const replayPage = 32
 
 // errGap ends a stream whose missing range could not be filled live.
 var errGap = errors.New("gap too large to fill")
 
+// errWrite wraps a failed write to the client: the stream ends quietly.
+var errWrite = errors.New("write to client")
+
 // ServeStream serves one stream for userID (see httpapi.Streamer). It
 // returns an error, having written nothing, when the connection is refused
 // (limits, drain) or the store cannot be read. Otherwise it writes the
-// response head, the replay and the unread count, and then, over HTTP/1.x,
+// response head, the replay, the unread count and the live event, reading
+// and writing the replay a page at a time, and then, over HTTP/1.x,
 // takes the connection over from net/http and returns nil at once: the
 // stream goes on in a goroutine of its own (see Wait), so an idle stream
 // holds no net/http goroutine or buffer. Where the connection cannot be
@@ -104,7 +119,7 @@ func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID st
 	// Registered first, so every event committed from now on is queued;
 	// then the snapshot: anything at or below it in the queue is skipped.
 	st := &stream{s: s, userID: userID, epoch: s.store.Epoch()}
-	replay, reset, err := st.start(ctx, lastEventID)
+	res, err := st.start(ctx, lastEventID)
 	if err != nil {
 		s.hub.opts.Logger.Warn("stream start failed", "err", err)
 		return notify.Errorf(notify.CodeUnavailable, "store unavailable")
@@ -127,19 +142,26 @@ func (s *Streamer) ServeStream(w http.ResponseWriter, r *http.Request, userID st
 	}
 	st.out = out
 
+	// SPEC 3's order: retry, connected, reset, the replay, unread-count,
+	// live; then the loop's live events.
 	buf = sse.AppendRetry(buf, s.retry())
 	buf = st.appendConnected(buf)
-	if reset != "" {
-		buf = appendJSONEvent(buf, notify.EventReset, map[string]string{"reason": reset})
+	if res.reset != "" {
+		buf = appendJSONEvent(buf, notify.EventReset, map[string]string{"reason": res.reset})
 	}
-	for _, e := range replay {
-		buf = st.appendStored(buf, e)
+	if res.replay {
+		buf, err = st.catchUp(ctx, buf, res.first, &res.until, s.opts.ReplayLimit)
 	}
-	s.hub.opts.Metrics.Replayed(len(replay))
-	buf = st.appendCountIfChanged(buf)
-	err = out.write(buf)
+	if err == nil {
+		buf = st.appendCountIfChanged(buf)
+		buf = sse.AppendEvent(buf, notify.EventLive, []byte("{}"))
+		err = st.write(buf)
+	}
 	putBuf(bp, buf)
 	if err != nil {
+		if !errors.Is(err, errWrite) && ctx.Err() == nil {
+			s.hub.opts.Logger.Warn("stream replay failed; client will resume", "err", err)
+		}
 		out.close()
 		return nil
 	}
@@ -205,36 +227,104 @@ type stream struct {
 	sent   int
 }
 
-// start sets the starting position and returns the events to replay, or
-// the reason for a reset when the client's id cannot be resumed from.
-func (st *stream) start(ctx context.Context, lastEventID string) ([]notify.Event, string, error) {
+// resume is where a stream starts: without a reset, the first page of its
+// replay and the position the replay ends at (the heads when the stream
+// registered: later events arrive live, with their unread shares).
+type resume struct {
+	replay bool
+	first  notify.EventPage
+	until  notify.Position
+	reset  string // why the client's id cannot be resumed from
+}
+
+// start sets the starting position and shares, and reads the first page of
+// the replay, so that a store failure is answered (503) before anything is
+// written. The backlog is counted from positions, which are gap-free per
+// stream, so a resume beyond the replay limit is refused without reading.
+func (st *stream) start(ctx context.Context, lastEventID string) (resume, error) {
 	state, err := st.s.store.State(ctx, st.userID)
 	if err != nil {
-		return nil, "", err
+		return resume{}, err
 	}
-	st.pos, st.shares, st.sent = state.Position, state.Unread, -1
+	head := state.Position
+	st.pos, st.shares, st.sent = head, state.Unread, -1
 	if lastEventID == "" {
-		return nil, "", nil
+		return resume{}, nil
 	}
 	cur, err := notify.ParseCursor(lastEventID)
 	switch {
 	case err != nil:
-		return nil, "malformed event id", nil
+		return resume{reset: "malformed event id"}, nil
 	case cur.Epoch != st.epoch:
-		return nil, "event id from another database", nil
+		return resume{reset: "event id from another database"}, nil
+	case (head.User-cur.User)+(head.Broadcast-cur.Broadcast) > int64(st.s.opts.ReplayLimit):
+		return resume{reset: "too many events to replay"}, nil
 	}
-	limit := st.s.opts.ReplayLimit
-	evs, err := st.s.store.ReadEvents(ctx, st.userID, cur.Position, limit+1)
+	first, err := st.s.store.ReadEvents(ctx, st.userID, cur.Position, replayPage)
 	switch {
 	case errors.Is(err, notify.ErrCursorGone):
-		return nil, "event id too old or unknown", nil
+		return resume{reset: "event id too old or unknown"}, nil
 	case err != nil:
-		return nil, "", err
-	case len(evs) > limit:
-		return nil, "too many events to replay", nil
+		return resume{}, err
 	}
 	st.pos = cur.Position
-	return evs, "", nil
+	return resume{replay: true, first: first, until: head}, nil
+}
+
+// catchUp appends to buf the events of page and of the pages that follow
+// it in the store, a page at a time, writing buf whenever it holds
+// maxBatch bytes: the stream holds one page of events and one batch of
+// bytes at a time, whatever the backlog. It stops at a page that reaches
+// the head (More unset); with until set, it writes nothing beyond until
+// and stops there. It fails with errGap when it has read budget events and
+// more remain. A failed write is returned wrapped in errWrite.
+func (st *stream) catchUp(ctx context.Context, buf []byte, page notify.EventPage, until *notify.Position, budget int) ([]byte, error) {
+	read := 0
+	for {
+		written := 0
+		for _, e := range page.Events {
+			if until != nil && until.After(e) {
+				continue // committed after the stream registered: it comes live
+			}
+			written++
+			buf = st.appendStored(buf, e)
+			if len(buf) >= maxBatch {
+				if err := st.write(buf); err != nil {
+					return buf, err
+				}
+				buf = buf[:0]
+			}
+		}
+		st.s.hub.opts.Metrics.Replayed(written)
+		if page.Skipped > 0 {
+			st.s.hub.opts.Logger.Warn("stream skipped stored events that may not be written to a stream",
+				"events", page.Skipped)
+		}
+		next := page.Next
+		if until != nil {
+			next = notify.Position{User: min(next.User, until.User), Broadcast: min(next.Broadcast, until.Broadcast)}
+		}
+		st.pos = notify.Position{User: max(st.pos.User, next.User), Broadcast: max(st.pos.Broadcast, next.Broadcast)}
+		read += len(page.Events) + page.Skipped
+		switch {
+		case !page.More, until != nil && st.pos.User >= until.User && st.pos.Broadcast >= until.Broadcast:
+			return buf, nil
+		case read >= budget:
+			return buf, errGap
+		}
+		var err error
+		if page, err = st.s.store.ReadEvents(ctx, st.userID, st.pos, replayPage); err != nil {
+			return buf, err
+		}
+	}
+}
+
+// write writes buf to the client; an error wraps errWrite.
+func (st *stream) write(buf []byte) error {
+	if err := st.out.write(buf); err != nil {
+		return fmt.Errorf("%w: %w", errWrite, err)
+	}
+	return nil
 }
 
 func (st *stream) cursor() notify.Cursor {

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +103,71 @@ func TestStreamStartsWithRetryConnectedAndCount(t *testing.T) {
 	if ev := c.next(); ev.Name != notify.EventUnreadCount || ev.Data != `{"count":3}` {
 		t.Fatalf("second event %+v", ev)
 	}
+	if ev := c.next(); ev.Name != notify.EventLive || ev.Data != `{}` {
+		t.Fatalf("third event %+v, want live", ev)
+	}
+}
+
+// TestStreamReplaysInPagesInSpecOrder resumes over a backlog of several
+// pages, with events stored under names that may no longer be written
+// among them: the replay comes whole and in order, a page per store read,
+// the refused events left out but passed by the ids, then unread-count,
+// then live.
+func TestStreamReplaysInPagesInSpecOrder(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, StreamOptions{})
+	const n = 3*replayPage + 5
+	refused := map[int64]bool{}
+	for i := 1; i <= n; i++ {
+		name := "notification"
+		if i%40 == 0 || i == n {
+			name = []string{"error", "Connected", "live", "bad name"}[i%4] // stored before they were refused
+			refused[int64(i)] = true
+		}
+		ts.store.add("u1", name, fmt.Sprintf(`{"n":%d}`, i))
+	}
+	c := ts.connect(t, "u1", notify.Cursor{Epoch: "test"}.String())
+	c.expect(notify.EventConnected)
+	var seqs []int64
+	for {
+		ev := c.next()
+		if ev.Name != "notification" {
+			if ev.Name != notify.EventUnreadCount {
+				t.Fatalf("got %+v in the replay", ev)
+			}
+			break
+		}
+		cur, err := notify.ParseCursor(ev.ID)
+		if err != nil || ev.Data != fmt.Sprintf(`{"n":%d}`, cur.User) {
+			t.Fatalf("replayed %+v", ev)
+		}
+		seqs = append(seqs, cur.User)
+	}
+	if ev := c.next(); ev.Name != notify.EventLive {
+		t.Fatalf("after unread-count got %+v, want live", ev)
+	}
+	var want []int64
+	for i := int64(1); i <= n; i++ {
+		if !refused[i] {
+			want = append(want, i)
+		}
+	}
+	if !slices.Equal(seqs, want) {
+		t.Fatalf("replayed seqs %v, want %v", seqs, want)
+	}
+	ts.store.mu.Lock()
+	reads := ts.store.reads
+	ts.store.mu.Unlock()
+	if reads < n/replayPage {
+		t.Fatalf("%d store reads for %d events: not paged by %d", reads, n, replayPage)
+	}
+	// The last event (refused) still moved the position: a live event
+	// right after it is written, not taken for a gap.
+	next := ts.store.add("u1", "notification", `{"n":"next"}`)
+	ts.hub.Dispatch([]notify.Event{next})
+	if ev := c.next(); ev.Data != `{"n":"next"}` || ev.ID != (notify.Cursor{Epoch: "test", Position: notify.Position{User: n + 1}}).String() {
+		t.Fatalf("live event after the replay %+v", ev)
+	}
 }
 
 func TestStreamResumesAndRepairsGaps(t *testing.T) {
@@ -120,6 +187,7 @@ func TestStreamResumesAndRepairsGaps(t *testing.T) {
 		}
 	}
 	c.expect(notify.EventUnreadCount)
+	c.expect(notify.EventLive)
 
 	// Live: 6 is lost by the bus, 7 arrives: 6 must be read from the store.
 	ts.store.add("u1", "notification", `{"n":6}`)

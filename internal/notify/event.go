@@ -15,6 +15,7 @@ const (
 	EventDeleted      = "notification.deleted"
 	EventUnreadCount  = "unread-count"
 	EventReset        = "reset"
+	EventLive         = "live" // the replay is over: what follows is live (SPEC 3)
 )
 
 // BroadcastStream is the Event.UserID of an event addressed to every user.
@@ -79,6 +80,31 @@ func (u UnreadShares) Apply(e *Event) UnreadShares {
 type StreamState struct {
 	Position
 	Unread UnreadShares
+}
+
+// Validate reports whether e may be written to a stream: its name passes
+// ValidStreamEventName, its UserID is BroadcastStream or passes
+// ValidUserID, and its Seq is not negative. Events that arrive from outside
+// the process (the bus, the store) are checked with it; the error, of
+// CodeInvalid, is for logs.
+func (e *Event) Validate() error {
+	switch {
+	case !ValidStreamEventName(e.Name):
+		return Errorf(CodeInvalid, "event name %q may not be written to a stream", truncate(e.Name, MaxEventNameLen))
+	case e.UserID != BroadcastStream && !ValidUserID(e.UserID):
+		return Errorf(CodeInvalid, "invalid user id %q", truncate(e.UserID, MaxUserIDBytes))
+	case e.Seq < 0:
+		return Errorf(CodeInvalid, "negative position %d", e.Seq)
+	}
+	return nil
+}
+
+// truncate cuts s to at most n bytes for an error message.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 // Durable reports whether e has a position in a stream.
@@ -146,28 +172,42 @@ func (c Cursor) AppendTo(dst []byte) []byte {
 	return strconv.AppendInt(dst, c.Broadcast, 36)
 }
 
-// ParseCursor decodes a Cursor produced by Cursor.String. Any other input is
-// an error of CodeInvalid.
+// ParseCursor decodes a Cursor in the exact form Cursor.String produces
+// (positions in base 36, lower case, without sign or leading zero), so
+// that every accepted id is the one Herald issued. Any other input is an
+// error of CodeInvalid.
 func ParseCursor(s string) (Cursor, error) {
 	bad := Errorf(CodeInvalid, "malformed event id")
 	if len(s) > 64 {
 		return Cursor{}, bad
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || !validEpoch(parts[0]) {
+	epoch, rest, ok1 := strings.Cut(s, ".")
+	user, bc, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || !validEpoch(epoch) || !canonicalBase36(user) || !canonicalBase36(bc) {
 		return Cursor{}, bad
 	}
-	u, err1 := strconv.ParseInt(parts[1], 36, 64)
-	b, err2 := strconv.ParseInt(parts[2], 36, 64)
-	if err1 != nil || err2 != nil || u < 0 || b < 0 {
+	u, err1 := strconv.ParseInt(user, 36, 64)
+	b, err2 := strconv.ParseInt(bc, 36, 64)
+	if err1 != nil || err2 != nil {
 		return Cursor{}, bad
 	}
-	return Cursor{Epoch: parts[0], Position: Position{User: u, Broadcast: b}}, nil
+	return Cursor{Epoch: epoch, Position: Position{User: u, Broadcast: b}}, nil
 }
 
 // validEpoch accepts 1 to 32 characters of [a-z0-9].
 func validEpoch(s string) bool {
-	if len(s) == 0 || len(s) > 32 {
+	return len(s) <= 32 && lowerAlnum(s)
+}
+
+// canonicalBase36 accepts what strconv.FormatInt(n, 36) gives for n >= 0:
+// [a-z0-9]+ without a leading zero, or "0".
+func canonicalBase36(s string) bool {
+	return lowerAlnum(s) && (s == "0" || s[0] != '0')
+}
+
+// lowerAlnum reports whether s is non-empty and all [a-z0-9].
+func lowerAlnum(s string) bool {
+	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -195,4 +235,25 @@ func MergeStreams(user, broadcast []Event, limit int) []Event {
 		}
 	}
 	return out
+}
+
+// NewEventPage returns the page that Store.ReadEvents answers for pos:
+// user and broadcast hold events after pos of each stream, in Seq order
+// (limit of each suffice); the page holds the first limit events of their
+// merge (MergeStreams), less those that fail Event.Validate, which are
+// counted in Skipped. Next is pos advanced past every merged event,
+// skipped ones included.
+func NewEventPage(pos Position, user, broadcast []Event, limit int) EventPage {
+	merged := MergeStreams(user, broadcast, max(limit, 0))
+	p := EventPage{Next: pos, More: limit > 0 && len(merged) == limit}
+	p.Events = merged[:0]
+	for _, e := range merged {
+		p.Next = p.Next.Advance(e)
+		if e.Validate() != nil {
+			p.Skipped++
+			continue
+		}
+		p.Events = append(p.Events, e)
+	}
+	return p
 }

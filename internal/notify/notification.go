@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -144,7 +145,7 @@ func (e *SystemEvent) Validate() error {
 	case len(e.Event) > MaxEventNameLen || !isName(e.Event, true):
 		return Errorf(CodeInvalid, "event: must be 1 to %d characters of [A-Za-z0-9._-]", MaxEventNameLen)
 	case ReservedEventName(e.Event):
-		return Errorf(CodeInvalid, "event: %q is reserved by Herald", e.Event)
+		return Errorf(CodeInvalid, "event: %q is reserved (Herald's own names and message, error, open, in any case)", e.Event)
 	}
 	data, err := normalizeObject("data", e.Data, MaxDataBytes)
 	if err != nil {
@@ -163,21 +164,6 @@ func (e *SystemEvent) Recipients() []string {
 	return p.Recipients()
 }
 
-// ReservedEventName reports whether name belongs to Herald's own events.
-func ReservedEventName(name string) bool {
-	switch name {
-	case EventConnected, EventNotification, EventUnreadCount, EventReset:
-		return true
-	}
-	return len(name) >= len("notification.") && name[:len("notification.")] == "notification."
-}
-
-// ValidUserID reports whether id can name a user: 1 to MaxUserIDBytes of
-// valid UTF-8 without control characters.
-func ValidUserID(id string) bool {
-	return id != "" && len(id) <= MaxUserIDBytes && utf8.ValidString(id) && !hasControl(id)
-}
-
 func validateAudience(userID string, userIDs []string, broadcast bool) error {
 	n := 0
 	if userID != "" {
@@ -192,16 +178,16 @@ func validateAudience(userID string, userIDs []string, broadcast bool) error {
 	if n != 1 {
 		return Errorf(CodeInvalid, "userId: exactly one of userId, userIds or broadcast is required")
 	}
-	if userID != "" && !ValidUserID(userID) {
-		return Errorf(CodeInvalid, "userId: must be 1 to %d bytes without control characters", MaxUserIDBytes)
+	if userID != "" {
+		return CheckUserID("userId", userID)
 	}
 	if userIDs != nil {
 		if len(userIDs) == 0 || len(userIDs) > MaxRecipients {
 			return Errorf(CodeInvalid, "userIds: must hold 1 to %d user ids", MaxRecipients)
 		}
 		for i, u := range userIDs {
-			if !ValidUserID(u) {
-				return Errorf(CodeInvalid, "userIds[%d]: must be 1 to %d bytes without control characters", i, MaxUserIDBytes)
+			if err := CheckUserID(fmt.Sprintf("userIds[%d]", i), u); err != nil {
+				return err
 			}
 		}
 	}
@@ -218,6 +204,11 @@ func normalizeObject(field string, raw json.RawMessage, max int) (json.RawMessag
 	if trimmed[0] != '{' || !json.Valid(trimmed) {
 		return nil, Errorf(CodeInvalid, "%s: must be a JSON object", field)
 	}
+	// json.Valid does not look inside strings: raw bytes that are not
+	// UTF-8 would reach the store (which may refuse them) and every client.
+	if !utf8.Valid(trimmed) {
+		return nil, Errorf(CodeInvalid, "%s: must be valid UTF-8", field)
+	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, trimmed); err != nil {
 		return nil, Errorf(CodeInvalid, "%s: must be a JSON object", field)
@@ -230,27 +221,4 @@ func normalizeObject(field string, raw json.RawMessage, max int) (json.RawMessag
 
 func validKey(s string) bool {
 	return len(s) <= MaxKeyBytes && utf8.ValidString(s) && !hasControl(s)
-}
-
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
-// isName accepts [a-z0-9._-], and upper case letters too when upper is set.
-func isName(s string, upper bool) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
-		case upper && c >= 'A' && c <= 'Z':
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -78,11 +78,17 @@ type Store interface {
 	// always equal a later State's.
 	State(ctx context.Context, userID string) (StreamState, error)
 
-	// ReadEvents returns the user's and the broadcast stream's events after
-	// pos, each stream in Seq order, the two merged by CreatedAt, at most
-	// limit in all. It returns ErrCursorGone when events after pos have
-	// been pruned, or pos lies beyond the head of either stream.
-	ReadEvents(ctx context.Context, userID string, pos Position, limit int) ([]Event, error)
+	// ReadEvents returns the page of events that follows pos: the user's
+	// and the broadcast stream's events after pos, each stream in Seq
+	// order, the two merged by CreatedAt (the user's first on equal
+	// times), at most limit in all (see NewEventPage). It reads at most
+	// limit events of each stream, so a caller bounds its memory with
+	// limit and reads on from Next. An event stored under a name that may
+	// not be written to a stream (one refused since, or written to the
+	// database by something else) is left out, its position still counted
+	// in Next. It returns ErrCursorGone when events after pos have been
+	// pruned, or pos lies beyond the head of either stream.
+	ReadEvents(ctx context.Context, userID string, pos Position, limit int) (EventPage, error)
 
 	// Import stores, in one transaction, each notification of in whose
 	// ImportID was never imported into this database, with its CreatedAt
@@ -159,6 +165,20 @@ type ListQuery struct {
 type Page struct {
 	Notifications []Notification
 	Next          string
+}
+
+// EventPage is one page of a reader's two streams (Store.ReadEvents).
+type EventPage struct {
+	// Events are the events to deliver, in order.
+	Events []Event
+	// Next is the position after every event the page covered, those left
+	// out included: the pos of the following page.
+	Next Position
+	// Skipped counts the events left out because they fail Event.Validate.
+	Skipped int
+	// More reports that the page stopped at its limit: events may follow
+	// Next. Without it, the page reached the head of both streams.
+	More bool
 }
 
 // Ticket is a one-time credential that opens one stream (SPEC 2). Only the

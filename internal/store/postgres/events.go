@@ -59,16 +59,15 @@ const readEventsSQL = `SELECT stream, NULL::bigint, last_seq, pruned_seq, NULL, 
 	(SELECT stream, seq, NULL, NULL, name, data, created_at FROM events
 	 WHERE stream = '' AND seq > $3 ORDER BY seq LIMIT $4)`
 
-// ReadEvents returns up to limit events after pos from the user's and the
-// broadcast stream, merged by CreatedAt (on equal times the user's event
-// first), each stream in Seq order. limit < 1 returns no events.
-func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error) {
+// ReadEvents returns the page after pos (see notify.Store): up to limit
+// events of each stream, merged by CreatedAt into at most limit.
+func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) (notify.EventPage, error) {
 	if s.closed.Load() {
-		return nil, errClosed
+		return notify.EventPage{}, errClosed
 	}
 	rows, err := s.pool.Query(ctx, readEventsSQL, userID, pos.User, pos.Broadcast, max(limit, 0))
 	if err != nil {
-		return nil, mapErr("read events", err)
+		return notify.EventPage{}, mapErr("read events", err)
 	}
 	defer rows.Close()
 	var (
@@ -84,7 +83,7 @@ func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Positi
 			at           *time.Time
 		)
 		if err := rows.Scan(&stream, &seq, &last, &pruned, &name, &data, &at); err != nil {
-			return nil, mapErr("read events", err)
+			return notify.EventPage{}, mapErr("read events", err)
 		}
 		switch {
 		case seq == nil && stream == notify.BroadcastStream:
@@ -98,18 +97,15 @@ func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Positi
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, mapErr("read events", err)
+		return notify.EventPage{}, mapErr("read events", err)
 	}
 	if pos.User < user.pruned || pos.User > user.last || pos.Broadcast < bc.pruned || pos.Broadcast > bc.last {
-		return nil, notify.ErrCursorGone
-	}
-	if limit < 1 {
-		return nil, nil
+		return notify.EventPage{}, notify.ErrCursorGone
 	}
 	bySeq := func(a, b notify.Event) int { return int(a.Seq - b.Seq) }
 	slices.SortFunc(own, bySeq) // UNION ALL promises no order between rows
 	slices.SortFunc(bcast, bySeq)
-	return notify.MergeStreams(own, bcast, limit), nil
+	return notify.NewEventPage(pos, own, bcast, limit), nil
 }
 
 // streamHead is one row of streams (zero for a stream never written).

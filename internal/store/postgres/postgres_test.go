@@ -154,10 +154,11 @@ func TestTwoStoresShareOneDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"u1", "u2"} {
-		evs, err := stores[1].ReadEvents(ctx, u, notify.Position{}, 1000)
+		page, err := stores[1].ReadEvents(ctx, u, notify.Position{}, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
+		evs := page.Events
 		for i, e := range evs {
 			if e.Seq != int64(i+1) {
 				t.Fatalf("%s: event %d has seq %d", u, i, e.Seq)

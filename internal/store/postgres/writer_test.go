@@ -131,10 +131,11 @@ func TestLostDatabaseIsUnavailableThenRecovers(t *testing.T) {
 	if err := publish(); err != nil {
 		t.Fatalf("Publish after restore: %v", err)
 	}
-	evs, err := s.ReadEvents(ctx, "u", notify.Position{}, 10)
+	page, err := s.ReadEvents(ctx, "u", notify.Position{}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
+	evs := page.Events
 	if len(evs) != 2 || evs[1].Seq != 2 {
 		t.Fatalf("events after restore = %s, want seq 1 and 2", fmt.Sprint(evs))
 	}

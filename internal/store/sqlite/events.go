@@ -71,42 +71,38 @@ func (s *Store) State(ctx context.Context, userID string) (notify.StreamState, e
 	}, nil
 }
 
-// ReadEvents returns up to limit events after pos from the user's and the
-// broadcast stream, merged by CreatedAt (on equal times the user's event
-// first), each stream in Seq order. The stream heads and the events are read
-// in one snapshot. limit < 1 returns no events.
-func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) ([]notify.Event, error) {
+// ReadEvents returns the page after pos (see notify.Store): up to limit
+// events of each stream, merged by CreatedAt into at most limit. The
+// stream heads and the events are read in one snapshot.
+func (s *Store) ReadEvents(ctx context.Context, userID string, pos notify.Position, limit int) (notify.EventPage, error) {
 	if s.closed.Load() {
-		return nil, errClosed
+		return notify.EventPage{}, errClosed
 	}
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, mapErr("read events", err)
+		return notify.EventPage{}, mapErr("read events", err)
 	}
 	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
 	u, b, err := s.heads(ctx, tx, userID)
 	if err != nil {
-		return nil, mapErr("read events", err)
+		return notify.EventPage{}, mapErr("read events", err)
 	}
 	if pos.User < u.pruned || pos.User > u.last || pos.Broadcast < b.pruned || pos.Broadcast > b.last {
-		return nil, notify.ErrCursorGone
-	}
-	if limit < 1 {
-		return nil, nil
+		return notify.EventPage{}, notify.ErrCursorGone
 	}
 	st := tx.StmtContext(ctx, s.rq.events)
 	var own, bc []notify.Event
-	if pos.User < u.last {
+	if limit > 0 && pos.User < u.last {
 		if own, err = readStream(ctx, st, userID, pos.User, limit); err != nil {
-			return nil, mapErr("read events", err)
+			return notify.EventPage{}, mapErr("read events", err)
 		}
 	}
-	if pos.Broadcast < b.last {
+	if limit > 0 && pos.Broadcast < b.last {
 		if bc, err = readStream(ctx, st, notify.BroadcastStream, pos.Broadcast, limit); err != nil {
-			return nil, mapErr("read events", err)
+			return notify.EventPage{}, mapErr("read events", err)
 		}
 	}
-	return notify.MergeStreams(own, bc, limit), nil
+	return notify.NewEventPage(pos, own, bc, limit), nil
 }
 
 func readStream(ctx context.Context, st *sql.Stmt, stream string, after int64, limit int) ([]notify.Event, error) {

@@ -91,10 +91,11 @@ func TestPlainPublishesInOneBatch(t *testing.T) {
 		if stream == notify.BroadcastStream {
 			last = head.Broadcast
 		}
-		evs, err := s.ReadEvents(ctx, stream, notify.Position{}, 10000)
+		page, err := s.ReadEvents(ctx, stream, notify.Position{}, 10000)
 		if err != nil {
 			t.Fatal(err)
 		}
+		evs := page.Events
 		stored := map[int64]string{}
 		for _, e := range evs {
 			if e.UserID == stream {

@@ -132,10 +132,11 @@ func TestTwoOpensShareOneFile(t *testing.T) {
 	if err := errors.Join(errs[:]...); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := stores[1].ReadEvents(ctx, "u1", notify.Position{}, 1000)
+	page, err := stores[1].ReadEvents(ctx, "u1", notify.Position{}, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
+	evs := page.Events
 	for i, e := range evs {
 		if e.Seq != int64(i+1) {
 			t.Fatalf("event %d has seq %d", i, e.Seq)

@@ -15,6 +15,7 @@ var eventTests = []test{
 	{"Head", testHead},
 	{"ReadEventsMergeByTime", testReadEventsMerge},
 	{"ReadEventsLimitAndResume", testReadEventsLimit},
+	{"ReadEventsSkipsRefusedNames", testReadEventsSkipsRefusedNames},
 	{"ReadEventsBeyondHead", testReadEventsBeyondHead},
 	{"PruneKeepsNewRemovesOld", testPrune},
 	{"ReadEventsAfterPrune", testReadEventsAfterPrune},
@@ -121,8 +122,8 @@ func testReadEventsMerge(t *testing.T, f *fixture) {
 	}
 }
 
-// "at most limit in all", and reading on from the last position returns the
-// rest without gap or repeat.
+// "at most limit in all", and reading on from Next returns the rest without
+// gap or repeat; More is set on every page but the last.
 func testReadEventsLimit(t *testing.T, f *fixture) {
 	for range 5 {
 		f.publishOne("u1")
@@ -130,27 +131,77 @@ func testReadEventsLimit(t *testing.T, f *fixture) {
 	}
 	var pos notify.Position
 	var got []notify.Event
-	for range 10 {
-		evs, err := f.s.ReadEvents(f.ctx, "u1", pos, 3)
+	for pages := 0; ; pages++ {
+		if pages == 10 {
+			t.Fatalf("still More after %d pages of 3 of 10 events", pages)
+		}
+		page, err := f.s.ReadEvents(f.ctx, "u1", pos, 3)
 		if err != nil {
 			t.Fatalf("ReadEvents(%+v, 3): %v", pos, err)
 		}
-		if len(evs) > 3 {
-			t.Fatalf("ReadEvents with limit 3 returned %d events", len(evs))
+		if len(page.Events) > 3 || page.More != (len(page.Events) == 3) {
+			t.Fatalf("ReadEvents with limit 3 returned %d events, More %v", len(page.Events), page.More)
 		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
+		for _, e := range page.Events {
 			if !pos.After(e) {
 				t.Fatalf("event %q seq %d is not after %+v", e.UserID, e.Seq, pos)
 			}
 			pos = pos.Advance(e)
 		}
-		got = append(got, evs...)
+		if page.Next != pos {
+			t.Fatalf("Next = %+v after events ending at %+v", page.Next, pos)
+		}
+		got = append(got, page.Events...)
+		if !page.More {
+			break
+		}
 	}
 	if len(got) != 10 || pos != (notify.Position{User: 5, Broadcast: 5}) {
 		t.Fatalf("read %d events ending at %+v, want 10 ending at 5, 5", len(got), pos)
+	}
+}
+
+// "An event stored under a name that may not be written to a stream … is
+// left out, its position still counted in Next." A page of nothing but such
+// events still moves Next, so a reader never stalls on them.
+func testReadEventsSkipsRefusedNames(t *testing.T, f *fixture) {
+	at := now().Add(-time.Minute)
+	refused := []string{"error", "MESSAGE", "open", "connected", "Live", "reset", "unread-count",
+		"notification.forged", "bad name", "a\nb", "x\u2028"}
+	var evs []notify.Event
+	for _, name := range refused[:4] {
+		evs = append(evs, sysEvent("u1", name, at))
+	}
+	evs = append(evs, sysEvent("u1", "deploy.started", at)) // u1 seq 5, valid
+	for _, name := range refused[4:] {
+		evs = append(evs, sysEvent("u1", name, at))
+	}
+	evs = append(evs, sysEvent(notify.BroadcastStream, "error", at), sysEvent(notify.BroadcastStream, "Deploy", at))
+	f.appendEvents(evs...)
+	tail := len(refused) + 1 // u1's last position
+
+	// A page of only refused events: nothing to deliver, Next moved past them.
+	page, err := f.s.ReadEvents(f.ctx, "u1", notify.Position{}, 3)
+	if err != nil {
+		t.Fatalf("ReadEvents: %v", err)
+	}
+	if len(page.Events) != 0 || page.Skipped != 3 || !page.More || page.Next != (notify.Position{User: 3}) {
+		t.Fatalf("first page = %+v, want no events, 3 skipped, More, Next at user 3", page)
+	}
+	page, err = f.s.ReadEvents(f.ctx, "u1", notify.Position{}, 100)
+	if err != nil {
+		t.Fatalf("ReadEvents: %v", err)
+	}
+	var names []string
+	for _, e := range page.Events {
+		names = append(names, e.Name)
+	}
+	if !slices.Equal(names, []string{"deploy.started", "Deploy"}) && !slices.Equal(names, []string{"Deploy", "deploy.started"}) {
+		t.Fatalf("delivered %q, want only deploy.started and Deploy", names)
+	}
+	if page.Skipped != len(refused)+1 || page.More || page.Next != (notify.Position{User: int64(tail), Broadcast: 2}) {
+		t.Fatalf("page = skipped %d, More %v, Next %+v; want %d, false, {%d 2}",
+			page.Skipped, page.More, page.Next, len(refused)+1, tail)
 	}
 }
 

@@ -161,11 +161,14 @@ func (f *fixture) head(user string) notify.Position {
 // events returns every event of the user's and the broadcast stream after pos.
 func (f *fixture) events(user string, pos notify.Position) []notify.Event {
 	f.t.Helper()
-	evs, err := f.s.ReadEvents(f.ctx, user, pos, 100000)
+	page, err := f.s.ReadEvents(f.ctx, user, pos, 100000)
 	if err != nil {
 		f.t.Fatalf("ReadEvents(%q, %+v): %v", user, pos, err)
 	}
-	return evs
+	if page.More {
+		f.t.Fatalf("ReadEvents(%q, %+v) has more than 100000 events", user, pos)
+	}
+	return page.Events
 }
 
 func (f *fixture) markRead(user, id string) *notify.Event {
