@@ -42,9 +42,12 @@ helm: $(HELM)
 $(HELM):
 	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-# A short fuzzing pass over the SSE encoder and decoder.
+# A short fuzzing pass over the SSE encoder and decoder, the publish body
+# decoder and the SSE id (Last-Event-ID) parser.
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzRoundTrip -fuzztime=30s ./internal/sse/
+	$(GO) test -run='^$$' -fuzz=FuzzPublishDecode -fuzztime=20s ./internal/notify/
+	$(GO) test -run='^$$' -fuzz=FuzzParseCursor -fuzztime=10s ./internal/notify/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/sse/ ./internal/hub/ ./internal/store/sqlite/

@@ -44,7 +44,7 @@ func cmdToken(_ context.Context, e *Env, args []string) error {
 	case o.user == "":
 		return usagef("--user: required")
 	case !notify.ValidUserID(o.user):
-		return usagef("--user: must be 1 to %d bytes without control characters", notify.MaxUserIDBytes)
+		return usagef("%s", notify.ErrorMessage(notify.CheckUserID("--user", o.user)))
 	case o.ttl <= 0:
 		return usagef("--ttl: must be positive, got %s", o.ttl)
 	}

@@ -19,7 +19,8 @@
 //     "iat" (when present) is not in the future, each with [Options.Leeway];
 //   - "aud" and "iss" match when [Options.Audience] and [Options.Issuer] are set;
 //   - "sub" is a valid user id (see notify.ValidUserID): non-empty, at most
-//     notify.MaxUserIDBytes, valid UTF-8, no control characters.
+//     notify.MaxUserIDBytes, valid UTF-8, no control, line separator or
+//     bidirectional formatting characters.
 //
 // # Errors never carry the token
 //

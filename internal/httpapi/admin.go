@@ -23,9 +23,8 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	}
 	if q := r.URL.Query(); q.Has("userId") {
 		user := q.Get("userId")
-		if !notify.ValidUserID(user) {
-			s.writeError(w, r, notify.Errorf(notify.CodeInvalid,
-				"userId: must be 1 to %d bytes without control characters", notify.MaxUserIDBytes))
+		if err := notify.CheckUserID("userId", user); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		n := s.stats.UserConnections(user)

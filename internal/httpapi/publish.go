@@ -2,13 +2,11 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net"
 	"net/http"
-	"reflect"
 	"strings"
 
 	"github.com/herald-notify/herald/internal/notify"
@@ -16,9 +14,6 @@ import (
 
 // maxBodyBytes bounds a publish request body (SPEC 5).
 const maxBodyBytes = 64 << 10
-
-// maxFieldEcho bounds how much of an unknown field's name an error repeats.
-const maxFieldEcho = 64
 
 type publishResponse struct {
 	Notifications []notify.Receipt `json:"notifications"`
@@ -59,8 +54,8 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeBody reads r's body into dst, strictly: a JSON Content-Type when one
-// is given (else 415), at most 64 KiB (else 413), one JSON object with no
-// unknown field and nothing after it (else 400 naming the field or "body").
+// is given (else 415), at most 64 KiB (else 413), one JSON object decoded
+// by notify.DecodeJSON (else 400 naming the field or "body").
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -76,15 +71,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return notify.Errorf(notify.CodeInvalid, "body: must be a JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return notify.Errorf(notify.CodeInvalid, "body: unexpected data after the JSON object")
-	}
-	return nil
+	return notify.DecodeJSON(trimmed, dst)
 }
 
 // bodyError classifies a failure to read a request body. None is the
@@ -101,43 +88,4 @@ func bodyError(err error) error {
 		return notify.Errorf(codeTimeout, "body: not received in time")
 	}
 	return notify.Errorf(notify.CodeInvalid, "body: could not be read")
-}
-
-// decodeError turns an encoding/json error into a 400 naming the field.
-func decodeError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return notify.Errorf(notify.CodeInvalid, "%s: must be a JSON %s", typeErr.Field, jsonKind(typeErr.Type.Kind()))
-	case errors.As(err, &syntaxErr):
-		return notify.Errorf(notify.CodeInvalid, "body: malformed JSON at offset %d", syntaxErr.Offset)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return notify.Errorf(notify.CodeInvalid, "body: truncated JSON")
-	}
-	// DisallowUnknownFields reports `json: unknown field "name"`.
-	if _, name, ok := strings.Cut(err.Error(), "unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		if len(name) > maxFieldEcho {
-			name = name[:maxFieldEcho] + "…"
-		}
-		return notify.Errorf(notify.CodeInvalid, "%s: unknown field", name)
-	}
-	return notify.Errorf(notify.CodeInvalid, "body: malformed JSON")
-}
-
-// jsonKind names, in JSON terms, the Go kind a field was expected to be.
-func jsonKind(k reflect.Kind) string {
-	switch k {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	case reflect.Struct, reflect.Map:
-		return "object"
-	default:
-		return "number"
-	}
 }

@@ -15,7 +15,9 @@ func TestCursorRoundTripsAndRejectsGarbage(t *testing.T) {
 		t.Fatalf("ParseCursor(%q) = %+v, %v", c.String(), got, err)
 	}
 	for _, bad := range []string{"", "x", "a.1", "a.1.2.3", "A.1.1", "a.-1.0", "a.1.-1", "a.zz_.0",
-		".1.1", "a..1", "a.1.", strings.Repeat("a", 65), "a.1.0\n", "a.99999999999999999999.0"} {
+		".1.1", "a..1", "a.1.", strings.Repeat("a", 65), "a.1.0\n", "a.99999999999999999999.0",
+		// not the form Cursor.String writes: sign, leading zero, upper case
+		"a.+1.0", "a.01.0", "a.0.00", "a.Z.0", " a.1.0", "a.1.0 "} {
 		if _, err := ParseCursor(bad); ErrorCode(err) != CodeInvalid {
 			t.Errorf("ParseCursor(%q) = %v, want invalid", bad, err)
 		}
@@ -79,6 +81,10 @@ func TestPublicationValidateNamesTheField(t *testing.T) {
 		{"data", func(p *Publication) { p.Data = json.RawMessage(`"s"`) }},
 		{"data", func(p *Publication) { p.Data = json.RawMessage(`{"a":"` + strings.Repeat("x", 16<<10) + `"}`) }},
 		{"link", func(p *Publication) { p.Link = "/a\r\nb" }},
+		{"link", func(p *Publication) { p.Link = "/a\u0085b" }},
+		{"data", func(p *Publication) { p.Data = json.RawMessage("{\"a\":\"\xff\"}") }},
+		{"data", func(p *Publication) { p.Data = json.RawMessage("{\"\xc3\":1}") }},
+		{"userIds[0]", func(p *Publication) { p.UserID = ""; p.UserIDs = []string{"a\u202eb"} }},
 		{"idempotencyKey", func(p *Publication) { p.IdempotencyKey = strings.Repeat("k", 257) }},
 		{"collapseKey", func(p *Publication) { p.UserID = ""; p.Broadcast = true; p.CollapseKey = "c" }},
 	}
@@ -105,20 +111,6 @@ func TestPublicationValidateNamesTheField(t *testing.T) {
 	}
 }
 
-func TestSystemEventRefusesReservedNames(t *testing.T) {
-	t.Parallel()
-	for _, name := range []string{"connected", "notification", "notification.read", "notification.anything", "unread-count", "reset", "bad name", "a\nb", ""} {
-		e := SystemEvent{UserID: "u", Event: name}
-		if err := e.Validate(); ErrorCode(err) != CodeInvalid || !strings.HasPrefix(ErrorMessage(err), "event:") {
-			t.Errorf("event %q: %v", name, err)
-		}
-	}
-	e := SystemEvent{Broadcast: true, Event: "Deploy.Started"}
-	if err := e.Validate(); err != nil || string(e.Data) != "{}" {
-		t.Fatalf("valid event: %v, data %s", err, e.Data)
-	}
-}
-
 func TestMergeStreamsInterleavesByTimeKeepingEachOrder(t *testing.T) {
 	t.Parallel()
 	at := func(s int) time.Time { return time.Unix(int64(s), 0) }
@@ -140,5 +132,31 @@ func TestMergeStreamsInterleavesByTimeKeepingEachOrder(t *testing.T) {
 	}
 	if got := MergeStreams(user, bc, 2); len(got) != 2 {
 		t.Fatalf("limit 2 gave %d events", len(got))
+	}
+}
+
+func TestEventPageLeavesOutInvalidEventsButCountsThem(t *testing.T) {
+	t.Parallel()
+	user := []Event{
+		{UserID: "u", Seq: 4, Name: EventNotification},
+		{UserID: "u", Seq: 5, Name: "error"},
+		{UserID: "u", Seq: 6, Name: "deploy"},
+	}
+	bc := []Event{{Seq: 8, Name: "live"}, {Seq: 9, Name: EventNotification}}
+	pos := Position{User: 3, Broadcast: 7}
+
+	p := NewEventPage(pos, user, bc, 4)
+	if len(p.Events) != 2 || p.Events[0].Seq != 4 || p.Events[1].Seq != 6 {
+		t.Fatalf("events %+v, want user 4 and 6", p.Events)
+	}
+	if p.Skipped != 2 || !p.More || p.Next != (Position{User: 6, Broadcast: 8}) {
+		t.Fatalf("page %+v, want 2 skipped, More, Next {6 8}", p)
+	}
+	p = NewEventPage(p.Next, nil, bc[1:], 4)
+	if len(p.Events) != 1 || p.More || p.Next != (Position{User: 6, Broadcast: 9}) {
+		t.Fatalf("last page %+v", p)
+	}
+	if p := NewEventPage(pos, user, bc, 0); len(p.Events) != 0 || p.More || p.Next != pos {
+		t.Fatalf("limit 0: %+v", p)
 	}
 }

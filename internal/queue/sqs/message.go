@@ -2,9 +2,6 @@ package sqs
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/herald-notify/herald/internal/notify"
@@ -18,13 +15,12 @@ const idempotencyPrefix = "sqs:"
 
 // decodeBody parses a message body: one publication (the JSON object of
 // POST /api/publish/notifications) or a JSON array of 1 to MaxBatchElements
-// of them. Decoding is as strict as the HTTP API's: no unknown field,
-// nothing after the value. Every publication is validated; a publication
-// without an idempotencyKey gets key, derived from the message's id by
-// decodeMessage ("sqs:ID"), in the object form, and key+":INDEX" as an
-// element of the array form, so that a redelivered message is stored once.
-// An error is a *notify.Error of code notify.CodeInvalid naming what is
-// wrong.
+// of them, decoded by notify.DecodeJSON as strictly as by the HTTP API.
+// Every publication is validated; a publication without an idempotencyKey
+// gets key, derived from the message's id by decodeMessage ("sqs:ID"), in
+// the object form, and key+":INDEX" as an element of the array form, so
+// that a redelivered message is stored once. An error is a *notify.Error
+// of code notify.CodeInvalid naming what is wrong.
 func decodeBody(body, key string) ([]*notify.Publication, error) {
 	trimmed := bytes.TrimLeft([]byte(body), " \t\r\n")
 	if len(trimmed) == 0 {
@@ -34,12 +30,12 @@ func decodeBody(body, key string) ([]*notify.Publication, error) {
 	switch trimmed[0] {
 	case '{':
 		var p notify.Publication
-		if err := decodeStrict(trimmed, &p); err != nil {
+		if err := notify.DecodeJSON(trimmed, &p); err != nil {
 			return nil, err
 		}
 		pubs = []*notify.Publication{&p}
 	case '[':
-		if err := decodeStrict(trimmed, &pubs); err != nil {
+		if err := notify.DecodeJSON(trimmed, &pubs); err != nil {
 			return nil, err
 		}
 		if len(pubs) == 0 || len(pubs) > MaxBatchElements {
@@ -66,37 +62,4 @@ func decodeBody(body, key string) ([]*notify.Publication, error) {
 		}
 	}
 	return pubs, nil
-}
-
-// decodeStrict decodes one JSON value into dst, refusing unknown fields and
-// trailing data.
-func decodeStrict(b []byte, dst any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return notify.Errorf(notify.CodeInvalid, "%s: wrong type", typeErr.Field)
-		}
-		return notify.Errorf(notify.CodeInvalid, "body: %s", jsonReason(err))
-	}
-	if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
-		return notify.Errorf(notify.CodeInvalid, "body: unexpected data after the JSON value")
-	}
-	return nil
-}
-
-// jsonReason shortens a decoding error to a message safe to log and to put
-// on a dead-lettered message.
-func jsonReason(err error) string {
-	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) {
-		return fmt.Sprintf("invalid JSON at offset %d", syntax.Offset)
-	}
-	const max = 200
-	s := err.Error()
-	if len(s) > max {
-		s = s[:max]
-	}
-	return s
 }
