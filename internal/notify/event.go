@@ -83,13 +83,14 @@ type StreamState struct {
 }
 
 // Validate reports whether e may be written to a stream: its name passes
-// ValidStreamEventName, its UserID is BroadcastStream or passes
+// ValidStreamEventName (or it is a transient unread-count, which instances
+// may pass each other), its UserID is BroadcastStream or passes
 // ValidUserID, and its Seq is not negative. Events that arrive from outside
 // the process (the bus, the store) are checked with it; the error, of
 // CodeInvalid, is for logs.
 func (e *Event) Validate() error {
 	switch {
-	case !ValidStreamEventName(e.Name):
+	case !ValidStreamEventName(e.Name) && (e.Name != EventUnreadCount || e.Durable()):
 		return Errorf(CodeInvalid, "event name %q may not be written to a stream", truncate(e.Name, MaxEventNameLen))
 	case e.UserID != BroadcastStream && !ValidUserID(e.UserID):
 		return Errorf(CodeInvalid, "invalid user id %q", truncate(e.UserID, MaxUserIDBytes))

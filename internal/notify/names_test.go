@@ -98,6 +98,7 @@ func TestEventValidate(t *testing.T) {
 		{UserID: "u", Seq: 1, Name: EventNotification},
 		{UserID: BroadcastStream, Seq: 2, Name: EventDeleted},
 		{UserID: "herald:probe", Name: "doctor.probe"},
+		{UserID: "u", Name: EventUnreadCount}, // transient: may come from another instance
 	} {
 		if err := e.Validate(); err != nil {
 			t.Errorf("%+v: %v", e, err)
@@ -106,7 +107,8 @@ func TestEventValidate(t *testing.T) {
 	for _, e := range []Event{
 		{UserID: "u", Seq: 1, Name: "error"},
 		{UserID: "u", Seq: 1, Name: "x\ndata: forged"},
-		{UserID: "u", Name: EventUnreadCount},
+		{UserID: "u", Seq: 3, Name: EventUnreadCount}, // never stored
+		{UserID: "u", Name: EventConnected},
 		{UserID: "u\u2028", Seq: 1, Name: EventNotification},
 		{UserID: "u", Seq: -1, Name: EventNotification},
 	} {

@@ -17,7 +17,9 @@ const CLOCK_MS = 30000;
 const STORE_USER = 'herald.demo.user';
 const STORE_WATCH = 'herald.demo.watch';
 const EVENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const RESERVED = new Set(['connected', 'notification', 'unread-count', 'reset', 'message', 'error', 'open']);
+// Names publishers may not use (SPEC 5), compared case-insensitively. The
+// page listens for none it does not handle, so `live` (SPEC 3) is ignored.
+const RESERVED = new Set(['connected', 'notification', 'unread-count', 'reset', 'live', 'message', 'error', 'open']);
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -559,7 +561,7 @@ function logLine(name, detail, kind = '') {
 }
 
 function parseWatch(text) {
-  const names = text.split(/[\s,]+/).filter((s) => EVENT_NAME.test(s) && !RESERVED.has(s) && !s.startsWith('notification.'));
+  const names = text.split(/[\s,]+/).filter((s) => EVENT_NAME.test(s) && !RESERVED.has(s.toLowerCase()) && !s.toLowerCase().startsWith('notification.'));
   return [...new Set(names)];
 }
 

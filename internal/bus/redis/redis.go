@@ -302,9 +302,30 @@ func (b *Bus) deliver(payload string) {
 		}
 		return
 	}
-	if sink := b.sink.Load(); sink != nil {
+	evs, dropped := keepValid(evs)
+	if dropped > 0 {
+		b.log.Warn("redis bus: dropped events that may not reach a stream", "channel", b.channel, "events", dropped)
+	}
+	if sink := b.sink.Load(); sink != nil && len(evs) > 0 {
 		(*sink)(evs)
 	}
+}
+
+// keepValid removes from evs, in place, the events that fail
+// notify.Event.Validate (a name Herald refuses, an invalid user id), so that
+// whoever can publish on the channel cannot add a field to a stream. A
+// dropped durable event leaves a gap that streams fill from the store,
+// which leaves it out too.
+func keepValid(evs []notify.Event) (kept []notify.Event, dropped int) {
+	kept = evs[:0]
+	for _, e := range evs {
+		if e.Validate() != nil {
+			dropped++
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, dropped
 }
 
 // Ping reports whether Redis answers within the Bus's timeout.

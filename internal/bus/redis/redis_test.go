@@ -376,3 +376,53 @@ func TestPublisherThatMissedAsksOthersToResync(t *testing.T) {
 		t.Fatal("no resync request reached b")
 	}
 }
+
+// TestForgedEventsFromRedisAreDropped publishes frames straight to the
+// channel, as anything with access to Redis could: events whose name or
+// user id could add a field to a stream, or fire a browser's own handlers,
+// never reach the sink; the valid events of the same message do.
+func TestForgedEventsFromRedisAreDropped(t *testing.T) {
+	t.Parallel()
+	url := testenv.Redis(t)
+	b := open(t, url)
+	raw, err := newBus(url, Options{}) // a client of the same channel, not subscribed
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := raw.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	data := json.RawMessage(`{}`)
+	valid := notify.Event{UserID: "u", Seq: 2, Name: "deploy", Data: data}
+	forged := []notify.Event{
+		{UserID: "u", Seq: 1, Name: "error", Data: data},
+		{UserID: "u", Name: "Open", Data: data},
+		{UserID: "u", Name: "message", Data: data},
+		{UserID: "u", Name: notify.EventConnected, Data: data},
+		{UserID: "u", Name: notify.EventLive, Data: data},
+		{UserID: "u", Seq: 3, Name: notify.EventReset, Data: data},
+		{UserID: "u", Name: "x\ndata: forged\n\nevent: notification", Data: data},
+		{UserID: "u\nv", Seq: 1, Name: notify.EventNotification, Data: data},
+		{UserID: "u\u202e", Seq: 1, Name: notify.EventNotification, Data: data},
+		{UserID: "u", Seq: -1, Name: notify.EventNotification, Data: data},
+	}
+	foreign := [originLen]byte{9, 9, 9, 9, 9, 9, 9, 9}
+	for _, msg := range encode(foreign, append(forged, valid)) {
+		if err := raw.client.Publish(context.Background(), b.Channel(), msg).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range forged { // alone in a message: nothing at all reaches the sink
+		if err := raw.client.Publish(context.Background(), b.Channel(), encode(foreign, []notify.Event{e})[0]).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marker := notify.Event{UserID: "u", Name: "marker", Data: data}
+	if err := raw.client.Publish(context.Background(), b.Channel(), encode(foreign, []notify.Event{marker})[0]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sameEvents(t, b.next(t), []notify.Event{valid})
+	sameEvents(t, b.next(t), []notify.Event{marker})
+}
