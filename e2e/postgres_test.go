@@ -34,8 +34,8 @@ func storeURL(t *testing.T) string {
 
 // TestOnPostgres runs the end-to-end tests whose guarantees come from the
 // store (resume without gap or duplicate, nothing acknowledged lost to
-// kill -9, isolation between users, inbox sync, one-time tickets) on
-// PostgreSQL, exactly as they run on SQLite.
+// kill -9, isolation between users, inbox sync, one-time tickets, text the
+// database must refuse or skip) on PostgreSQL, exactly as they run on SQLite.
 func TestOnPostgres(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -51,6 +51,8 @@ func TestOnPostgres(t *testing.T) {
 		{"Import", TestImportIsReplayedNotDeliveredLive},
 		{"Import100k", TestImport100kRows},
 		{"Erase", TestEraseUserEndsStreamsAndResets},
+		{"InvalidText", TestInvalidTextIsRefusedNamingTheField},
+		{"StoredRefusedNames", TestStoredEventsUnderRefusedNamesAreSkipped},
 	} {
 		t.Run(tc.name, tc.fn)
 	}

@@ -61,8 +61,8 @@ func SignHS256(secret []byte, userID string, ttl time.Duration, now time.Time) (
 	if err := checkSecret(secret); err != nil {
 		return "", err
 	}
-	if !notify.ValidUserID(userID) {
-		return "", fmt.Errorf("sign token: user id must be 1 to %d bytes without control characters", notify.MaxUserIDBytes)
+	if err := notify.CheckUserID("user id", userID); err != nil {
+		return "", fmt.Errorf("sign token: %s", notify.ErrorMessage(err))
 	}
 	if ttl <= 0 {
 		return "", fmt.Errorf("sign token: ttl must be positive, got %s", ttl)
