@@ -34,15 +34,16 @@ type child struct {
 	done chan struct{}
 }
 
-// startChild runs bin serve on the store at db (a HERALD_DB URL) and waits
-// until it listens.
-func startChild(t *testing.T, bin, db string) *child {
+// startChild runs bin serve on the store at db (a HERALD_DB URL), with
+// env (NAME=value) added to the test settings, and waits until it listens.
+func startChild(t *testing.T, bin, db string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
 		"HERALD_ADDR=127.0.0.1:0", "HERALD_DB="+db,
 		"HERALD_JWT_SECRET="+testSecret, "HERALD_PUBLISHER_KEY="+testKey,
 		"HERALD_LOG_FORMAT=json", "HERALD_LOG_LEVEL=info", "HERALD_DRAIN_TIMEOUT=0s")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -30,15 +30,16 @@ type tcpStream struct {
 	r    *bufio.Reader
 }
 
-// dialStream sends a stream request for user (plus extra, bytes sent right
-// after the request) and reads the response up to the live event.
-func dialStream(t *testing.T, s *server, user, lastID, extra string) *tcpStream {
+// dialStream sends a stream request for user to the server at base through
+// d (plus extra, bytes sent right after the request) and reads the status
+// line.
+func dialStream(t *testing.T, d *net.Dialer, base, user, lastID, extra string) *tcpStream {
 	t.Helper()
-	u, err := url.Parse(s.URL)
+	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.Dial("tcp", u.Host)
+	conn, err := d.Dial("tcp", u.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestBytesSentUpAStreamEndIt(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, nil)
 
-	rs := dialStream(t, s, "chatty", "", "")
+	rs := dialStream(t, &net.Dialer{}, s.URL, "chatty", "", "")
 	if !rs.untilLive(t) {
 		t.Fatal("stream ended before live")
 	}
@@ -105,7 +106,7 @@ func TestBytesSentUpAStreamEndIt(t *testing.T) {
 		t.Fatal("the stream stayed open after the client sent bytes up it")
 	}
 
-	pipelined := dialStream(t, s, "chatty", "", "x")
+	pipelined := dialStream(t, &net.Dialer{}, s.URL, "chatty", "", "x")
 	if !pipelined.ended(t) {
 		t.Fatal("the stream stayed open with bytes sent after the request")
 	}

@@ -150,12 +150,10 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= base+2 })
 }
 
-// smallBufferClient is an HTTP client whose sockets have a small receive
-// buffer (and so no autotuning), so that a client that stops reading fills
-// up quickly.
-func smallBufferClient(t *testing.T) *http.Client {
-	t.Helper()
-	d := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+// smallBufferDialer dials sockets with a small receive buffer (and so no
+// autotuning), so that a client that stops reading fills up quickly.
+func smallBufferDialer() *net.Dialer {
+	return &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
 			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8<<10)
@@ -165,7 +163,12 @@ func smallBufferClient(t *testing.T) *http.Client {
 		}
 		return serr
 	}}
-	tr := &http.Transport{DialContext: d.DialContext}
+}
+
+// smallBufferClient is an HTTP client over smallBufferDialer.
+func smallBufferClient(t *testing.T) *http.Client {
+	t.Helper()
+	tr := &http.Transport{DialContext: smallBufferDialer().DialContext}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
