@@ -303,6 +303,7 @@ func TestStreamWritesCountsFromEventShares(t *testing.T) {
 	if ev := c.next(); ev.Data != `{"count":3}` {
 		t.Fatalf("initial count %+v", ev)
 	}
+	c.expect(notify.EventLive)
 	reads := ts.store.stateCalls()
 	steps := []struct {
 		ev   notify.Event
@@ -331,5 +332,47 @@ func TestStreamWritesCountsFromEventShares(t *testing.T) {
 	}
 	if n := ts.store.stateCalls(); n != reads {
 		t.Fatalf("%d store reads for counted events", n-reads)
+	}
+}
+
+// TestGapRepairPagesAndGivesUpBeyondTheLimit: a gap of several pages is
+// filled from the store in order, a page per read; a gap beyond the
+// replay limit ends the stream (the client resumes and is told to reset).
+func TestGapRepairPagesAndGivesUpBeyondTheLimit(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, StreamOptions{ReplayLimit: 4 * replayPage})
+	c := ts.connect(t, "u1", "")
+	c.expect(notify.EventLive)
+	ts.store.mu.Lock()
+	before := ts.store.reads
+	ts.store.mu.Unlock()
+
+	const gap = 3*replayPage + 1
+	var last notify.Event
+	for i := 1; i <= gap; i++ {
+		last = ts.store.add("u1", "notification", fmt.Sprintf(`{"n":%d}`, i))
+	}
+	ts.hub.Dispatch([]notify.Event{last}) // the bus lost all the others
+	for want := int64(1); want <= gap; want++ {
+		ev := c.next()
+		if cur, _ := notify.ParseCursor(ev.ID); cur.User != want || ev.Data != fmt.Sprintf(`{"n":%d}`, want) {
+			t.Fatalf("repaired %+v, want seq %d", ev, want)
+		}
+	}
+	ts.store.mu.Lock()
+	reads := ts.store.reads - before
+	ts.store.mu.Unlock()
+	if reads < gap/replayPage {
+		t.Fatalf("%d store reads for a gap of %d: not paged", reads, gap)
+	}
+
+	for i := 0; i <= 4*replayPage; i++ {
+		last = ts.store.add("u1", "notification", `{}`)
+	}
+	ts.hub.Dispatch([]notify.Event{last})
+	for {
+		if _, err := c.dec.Next(); err != nil {
+			break // the stream ended
+		}
 	}
 }
