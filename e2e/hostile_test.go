@@ -301,7 +301,11 @@ func insertEvent(t *testing.T, db, stream, name, data string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
+		defer func() {
+			if err := conn.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
 		tx, err := conn.Begin()
 		if err != nil {
 			t.Fatal(err)
@@ -324,7 +328,11 @@ func insertEvent(t *testing.T, db, stream, name, data string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	defer func() {
+		if err := conn.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		// The stream row's lock orders this append with Herald's.
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM streams WHERE stream = $1 FOR UPDATE`, stream); err != nil {
