@@ -75,9 +75,10 @@ const maxBatch = 64 << 10
 // on resume and in gap repair: a connection holds one page of events and
 // one batch of bytes at a time, whatever the backlog and however slowly
 // its client reads (SPEC 3). The store reads at most this many events of
-// each of the two streams per page. An event is at most about 45 KB (a
-// notification with the longest title, message, link and data), so a page
-// is at most ~1.5 MB and usually a few tens of KB.
+// each of the two streams per page. An event is at most about 55 KB (a
+// notification with the longest title, message, link and data, all of it
+// characters JSON escapes), so a page is at most ~1.8 MB and usually a few
+// tens of KB.
 const replayPage = 32
 
 // errGap ends a stream whose missing range could not be filled live.
