@@ -52,10 +52,10 @@ func Handler(o Options) http.Handler {
 				"code": "forbidden", "message": "dev session: only for this machine: " + why}})
 			return
 		}
-		if !notify.ValidUserID(user) {
+		if err := notify.CheckUserID("user", user); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
-				"code": "invalid", "message": "user: must be 1 to 256 bytes without control characters"}})
+				"code": "invalid", "message": notify.ErrorMessage(err)}})
 			return
 		}
 		token, err := o.Mint(user)
