@@ -90,7 +90,7 @@ type StreamState struct {
 // CodeInvalid, is for logs.
 func (e *Event) Validate() error {
 	switch {
-	case !ValidStreamEventName(e.Name) && (e.Name != EventUnreadCount || e.Durable()):
+	case !ValidStreamEventName(e.Name) && !e.transientControl():
 		return Errorf(CodeInvalid, "event name %q may not be written to a stream", truncate(e.Name, MaxEventNameLen))
 	case e.UserID != BroadcastStream && !ValidUserID(e.UserID):
 		return Errorf(CodeInvalid, "invalid user id %q", truncate(e.UserID, MaxUserIDBytes))
@@ -98,6 +98,13 @@ func (e *Event) Validate() error {
 		return Errorf(CodeInvalid, "negative position %d", e.Seq)
 	}
 	return nil
+}
+
+// transientControl reports whether e is one of the transient events that
+// instances pass each other under a name no publisher may use: an unread
+// count, or the hub's end-streams control event (never written).
+func (e *Event) transientControl() bool {
+	return !e.Durable() && (e.Name == EventUnreadCount || e.Name == EventEndStreams)
 }
 
 // truncate cuts s to at most n bytes for an error message.

@@ -396,6 +396,8 @@ func TestForgedEventsFromRedisAreDropped(t *testing.T) {
 	}()
 	data := json.RawMessage(`{}`)
 	valid := notify.Event{UserID: "u", Seq: 2, Name: "deploy", Data: data}
+	// The end-streams control event (erase, import) crosses instances.
+	control := notify.Event{UserID: "u", Name: notify.EventEndStreams, Data: json.RawMessage(`{"reason":"erased"}`)}
 	forged := []notify.Event{
 		{UserID: "u", Seq: 1, Name: "error", Data: data},
 		{UserID: "u", Name: "Open", Data: data},
@@ -407,9 +409,10 @@ func TestForgedEventsFromRedisAreDropped(t *testing.T) {
 		{UserID: "u\nv", Seq: 1, Name: notify.EventNotification, Data: data},
 		{UserID: "u\u202e", Seq: 1, Name: notify.EventNotification, Data: data},
 		{UserID: "u", Seq: -1, Name: notify.EventNotification, Data: data},
+		{UserID: "u", Seq: 4, Name: notify.EventEndStreams, Data: data}, // a durable control event is forged
 	}
 	foreign := [originLen]byte{9, 9, 9, 9, 9, 9, 9, 9}
-	for _, msg := range encode(foreign, append(forged, valid)) {
+	for _, msg := range encode(foreign, append(forged, valid, control)) {
 		if err := raw.client.Publish(context.Background(), b.Channel(), msg).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -423,6 +426,6 @@ func TestForgedEventsFromRedisAreDropped(t *testing.T) {
 	if err := raw.client.Publish(context.Background(), b.Channel(), encode(foreign, []notify.Event{marker})[0]).Err(); err != nil {
 		t.Fatal(err)
 	}
-	sameEvents(t, b.next(t), []notify.Event{valid})
+	sameEvents(t, b.next(t), []notify.Event{valid, control})
 	sameEvents(t, b.next(t), []notify.Event{marker})
 }
